@@ -1,0 +1,43 @@
+// mvg/backend/backend.hpp: what a backend policy must provide. Model and op code is written against
+// this concept only; switching a model between CPU and GPU is changing this one template argument.
+//
+// Conventions every backend follows:
+// - Memory is a flat array of T reached through a shared_ptr<T> (device memory for a GPU backend).
+// - parallel_for(n, f) calls f(i) for i in [0, n) in any order; f must be MVG_HD (host+device).
+// - gemm is row-major: C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, with leading dimensions,
+//   so strided sub-matrices and transposes need no copies. gemm_batched repeats it over `batch`
+//   matrices at fixed element strides.
+#pragma once
+#include <concepts>
+#include <cstdint>
+#include <memory>
+
+#if defined(__CUDACC__)
+#define MVG_HD __host__ __device__
+#else
+#define MVG_HD
+#endif
+
+namespace mvg {
+
+struct gemm_args {
+  bool trans_a = false, trans_b = false;
+  int64_t m = 0, n = 0, k = 0;
+  int64_t lda = 0, ldb = 0, ldc = 0;
+  int64_t batch = 1, stride_a = 0, stride_b = 0, stride_c = 0;
+};
+
+template <class B>
+concept backend = requires(int64_t n, float* p, const float* cp, float v, gemm_args g) {
+  { B::name } -> std::convertible_to<const char*>;
+  { B::template allocate<float>(n) } -> std::same_as<std::shared_ptr<float>>;
+  B::fill(p, n, v);
+  B::copy(cp, p, n);
+  B::upload(cp, p, n);
+  B::download(cp, p, n);
+  B::gemm(g, v, cp, cp, v, p);
+  { B::sum(cp, n) } -> std::convertible_to<double>;
+  B::synchronize();
+};
+
+}  // namespace mvg

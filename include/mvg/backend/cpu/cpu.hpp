@@ -1,0 +1,113 @@
+// mvg/backend/cpu/cpu.hpp: the CPU policy. Eigen does the matrix products (its packed, blocked GEMM),
+// OpenMP spreads element-wise loops and batches over the cores.
+#pragma once
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "mvg/backend/backend.hpp"
+#include "mvg/core/error.hpp"
+
+namespace mvg {
+
+struct cpu {
+  static constexpr const char* name = "cpu";
+  static constexpr int64_t grain = 1 << 14;  // below this many items a loop stays on one thread
+
+  template <class T>
+  static std::shared_ptr<T> allocate(int64_t n) {
+    // 64-byte alignment: full AVX-512 lines for Eigen and the vectorised loops.
+    const std::size_t bytes = ((static_cast<std::size_t>(n) * sizeof(T) + 63) / 64) * 64;
+    void* p = std::aligned_alloc(64, bytes ? bytes : 64);
+    if (!p) throw std::bad_alloc();
+    return std::shared_ptr<T>(static_cast<T*>(p), [](T* q) { std::free(q); });
+  }
+
+  template <class T>
+  static void fill(T* p, int64_t n, T v) {
+    parallel_for(n, [=](int64_t i) { p[i] = v; });
+  }
+  template <class T>
+  static void copy(const T* src, T* dst, int64_t n) {
+    if (n) std::memcpy(dst, src, sizeof(T) * n);
+  }
+  template <class T>
+  static void upload(const T* host, T* dst, int64_t n) { copy(host, dst, n); }
+  template <class T>
+  static void download(const T* src, T* host, int64_t n) { copy(src, host, n); }
+  static void synchronize() {}
+
+  static void set_threads(int n) {
+    omp_set_num_threads(n);
+    Eigen::setNbThreads(n);
+  }
+  static int threads() { return omp_get_max_threads(); }
+
+  template <class F>
+  static void parallel_for(int64_t n, F&& f) {
+    if (n < grain || omp_in_parallel()) {
+      for (int64_t i = 0; i < n; ++i) f(i);
+      return;
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) f(i);
+  }
+  // For loops whose every iteration is heavy (rows of a LayerNorm, one image of a convolution).
+  template <class F>
+  static void parallel_for_heavy(int64_t n, F&& f) {
+    if (n < 2 || omp_in_parallel()) {
+      for (int64_t i = 0; i < n; ++i) f(i);
+      return;
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) f(i);
+  }
+
+  template <class T>
+  static double sum(const T* p, int64_t n) {
+    double total = 0;
+#pragma omp parallel for reduction(+ : total) schedule(static) if (n >= grain)
+    for (int64_t i = 0; i < n; ++i) total += p[i];
+    return total;
+  }
+
+  template <class T>
+  static void gemm(const gemm_args& g, T alpha, const T* a, const T* b, T beta, T* c) {
+    auto one = [&](const T* pa, const T* pb, T* pc) {
+      using mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+      using cmap = Eigen::Map<const mat, 0, Eigen::OuterStride<>>;
+      Eigen::Map<mat, 0, Eigen::OuterStride<>> C(pc, g.m, g.n, Eigen::OuterStride<>(g.ldc));
+      cmap A(pa, g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, Eigen::OuterStride<>(g.lda));
+      cmap B(pb, g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, Eigen::OuterStride<>(g.ldb));
+      if (beta == T(0))
+        C.setZero();
+      else if (beta != T(1))
+        C *= beta;
+      if (g.k == 0) return;
+      // Transposes are Eigen views: the GEMM kernel packs them, nothing is copied here.
+      if (!g.trans_a && !g.trans_b)
+        C.noalias() += alpha * A * B;
+      else if (g.trans_a && !g.trans_b)
+        C.noalias() += alpha * A.transpose() * B;
+      else if (!g.trans_a && g.trans_b)
+        C.noalias() += alpha * A * B.transpose();
+      else
+        C.noalias() += alpha * A.transpose() * B.transpose();
+    };
+    if (g.batch == 1) {
+      one(a, b, c);  // Eigen threads a single large product itself
+      return;
+    }
+    // Many small products: one per thread, each single-threaded inside.
+#pragma omp parallel for schedule(dynamic) if (g.batch > 1 && !omp_in_parallel())
+    for (int64_t i = 0; i < g.batch; ++i) one(a + i * g.stride_a, b + i * g.stride_b, c + i * g.stride_c);
+  }
+};
+
+static_assert(backend<cpu>);
+
+}  // namespace mvg

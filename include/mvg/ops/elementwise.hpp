@@ -1,0 +1,175 @@
+// mvg/ops/elementwise.hpp: add, sub, mul with NumPy/PyTorch broadcasting, and scale.
+// Backward of a broadcast input sums the output gradient over the broadcast axes.
+#pragma once
+#include "mvg/ops/detail.hpp"
+
+namespace mvg::ops {
+
+namespace detail {
+
+// Index maps of a broadcast binary op: each input's strides aligned to the output rank (0 = broadcast).
+struct broadcast_map {
+  int rank = 0;
+  int64_t out_dims[shape::max_rank] = {};
+  int64_t stride_a[shape::max_rank] = {};
+  int64_t stride_b[shape::max_rank] = {};
+
+  MVG_HD int64_t offset(int64_t i, const int64_t* strides) const {
+    int64_t off = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      off += (i % out_dims[d]) * strides[d];
+      i /= out_dims[d];
+    }
+    return off;
+  }
+};
+
+inline shape broadcast_shape(const char* op, const shape& a, const shape& b, broadcast_map* map = nullptr) {
+  const int r = std::max(a.rank(), b.rank());
+  shape out;
+  broadcast_map m;
+  m.rank = r;
+  const auto sa = a.strides(), sb = b.strides();
+  for (int d = 0; d < r; ++d) {
+    const int da = d - (r - a.rank()), db = d - (r - b.rank());
+    const int64_t na = da >= 0 ? a[da] : 1, nb = db >= 0 ? b[db] : 1;
+    MVG_CHECK(na == nb || na == 1 || nb == 1, op, ": shapes ", a.str(), " and ", b.str(),
+              " do not broadcast (axis ", d, ": ", na, " vs ", nb, ")");
+    const int64_t n = std::max(na, nb);
+    out.push_back(n);
+    m.out_dims[d] = n;
+    m.stride_a[d] = (da >= 0 && na == n && n != 1) ? sa[da] : 0;
+    m.stride_b[d] = (db >= 0 && nb == n && n != 1) ? sb[db] : 0;
+  }
+  if (map) *map = m;
+  return out;
+}
+
+// dst (shape `to`) += src (shape `from`, a broadcast of `to`) summed over the broadcast axes.
+template <class T, backend B>
+void reduce_broadcast_into(T* dst, const shape& to, const T* src, const shape& from) {
+  if (to == from) {
+    add_into<T, B>(dst, src, from.numel());
+    return;
+  }
+  broadcast_map m;
+  broadcast_shape("reduce_broadcast", from, to, &m);
+  const int64_t n_to = to.numel(), n_from = from.numel();
+  // Suffix broadcast (a bias [D] over [N, D]): parallel over destination elements, no races.
+  bool suffix = true;
+  {
+    const int lead = from.rank() - to.rank();
+    for (int d = 0; d < to.rank(); ++d)
+      if (to[d] != from[lead + d]) suffix = false;
+  }
+  if (suffix) {
+    const int64_t rows = n_from / std::max<int64_t>(n_to, 1);
+    B::parallel_for(n_to, [=] MVG_HD(int64_t j) {
+      T acc = 0;
+      for (int64_t r = 0; r < rows; ++r) acc += src[r * n_to + j];
+      dst[j] += acc;
+    });
+    return;
+  }
+  // General case: serial scatter (rare; only hit by unusual broadcasts).
+  B::parallel_for(1, [=] MVG_HD(int64_t) {
+    for (int64_t i = 0; i < n_from; ++i) dst[m.offset(i, m.stride_b)] += src[i];
+  });
+}
+
+enum class binary { add, sub, mul };
+
+template <binary K, class T, backend B>
+var<T, B> binary_op(const char* name, const var<T, B>& a, const var<T, B>& b) {
+  broadcast_map m;
+  const shape out_shape = broadcast_shape(name, a.shape(), b.shape(), &m);
+  tensor<T, B> y(out_shape);
+  const T* ap = a.value().data();
+  const T* bp = b.value().data();
+  T* yp = y.data();
+  const int64_t n = out_shape.numel();
+  const bool same = a.shape() == out_shape && b.shape() == out_shape;
+  auto f = [] MVG_HD(T x, T z) -> T {
+    if constexpr (K == binary::add) return x + z;
+    else if constexpr (K == binary::sub) return x - z;
+    else return x * z;
+  };
+  if (same)
+    B::parallel_for(n, [=] MVG_HD(int64_t i) { yp[i] = f(ap[i], bp[i]); });
+  else
+    B::parallel_for(n, [=] MVG_HD(int64_t i) { yp[i] = f(ap[m.offset(i, m.stride_a)], bp[m.offset(i, m.stride_b)]); });
+
+  const bool rec = autograd::should_record(a, b);
+  auto out = autograd::result(y, rec);
+  if constexpr (K == binary::mul) {
+    record(rec, [av = a.value(), bv = b.value(), as = a.slot(), bs = b.slot(), os = out.slot(), m, out_shape] {
+      if (!os->has()) return;
+      const T* g = os->grad.data();
+      const int64_t n = out_shape.numel();
+      tensor<T, B> tmp(out_shape);
+      T* tp = tmp.data();
+      auto one_side = [&](const std::shared_ptr<grad_slot<T, B>>& dst, const tensor<T, B>& other, bool other_is_a) {
+        const T* op = other.data();
+        const broadcast_map mm = m;
+        B::parallel_for(n, [=] MVG_HD(int64_t i) {
+          tp[i] = g[i] * op[mm.offset(i, other_is_a ? mm.stride_a : mm.stride_b)];
+        });
+        reduce_broadcast_into<T, B>(dst->get().data(), dst->shape, tp, out_shape);
+      };
+      if (as) one_side(as, bv, false);
+      if (bs) one_side(bs, av, true);
+    });
+  } else {
+    record(rec, [as = a.slot(), bs = b.slot(), os = out.slot(), out_shape] {
+      if (!os->has()) return;
+      const T* g = os->grad.data();
+      if (as) reduce_broadcast_into<T, B>(as->get().data(), as->shape, g, out_shape);
+      if (bs) {
+        if constexpr (K == binary::sub) {
+          tensor<T, B> neg(out_shape);
+          T* np = neg.data();
+          B::parallel_for(out_shape.numel(), [=] MVG_HD(int64_t i) { np[i] = -g[i]; });
+          reduce_broadcast_into<T, B>(bs->get().data(), bs->shape, np, out_shape);
+        } else {
+          reduce_broadcast_into<T, B>(bs->get().data(), bs->shape, g, out_shape);
+        }
+      }
+    });
+  }
+  return out;
+}
+
+}  // namespace detail
+
+template <class T, backend B>
+var<T, B> add(const var<T, B>& a, const var<T, B>& b) {
+  return detail::binary_op<detail::binary::add>("add", a, b);
+}
+template <class T, backend B>
+var<T, B> sub(const var<T, B>& a, const var<T, B>& b) {
+  return detail::binary_op<detail::binary::sub>("sub", a, b);
+}
+template <class T, backend B>
+var<T, B> mul(const var<T, B>& a, const var<T, B>& b) {
+  return detail::binary_op<detail::binary::mul>("mul", a, b);
+}
+
+// y = s * x for a scalar s.
+template <class T, backend B>
+var<T, B> scale(const var<T, B>& x, T s) {
+  tensor<T, B> y(x.shape());
+  const T* xp = x.value().data();
+  T* yp = y.data();
+  B::parallel_for(x.numel(), [=] MVG_HD(int64_t i) { yp[i] = s * xp[i]; });
+  const bool rec = autograd::should_record(x);
+  auto out = autograd::result(y, rec);
+  detail::record(rec, [xs = x.slot(), os = out.slot(), s] {
+    if (!os->has()) return;
+    T* gx = xs->get().data();
+    const T* g = os->grad.data();
+    B::parallel_for(xs->shape.numel(), [=] MVG_HD(int64_t i) { gx[i] += s * g[i]; });
+  });
+  return out;
+}
+
+}  // namespace mvg::ops

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs every Debian package mvg needs (idempotent, quiet). Data fetching lives in fetch_data.sh.
+set -euo pipefail
+packages=(
+  g++ cmake make ninja-build pkg-config
+  libeigen3-dev xtensor-dev xtl-dev libstb-dev catch2 libbenchmark-dev
+  nlohmann-json3-dev zlib1g-dev libomp-dev
+  python3 python3-torch python3-numpy python3-skimage
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq >/dev/null
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
