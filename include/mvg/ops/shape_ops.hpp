@@ -34,17 +34,14 @@ struct permute_map {
     return off;
   }
 };
-}  // namespace detail
 
-// out.shape[d] = x.shape[perm[d]], like torch.permute; the result is a dense copy.
-template <class T, backend B>
-var<T, B> permute(const var<T, B>& x, const std::vector<int>& perm) {
-  const shape& s = x.shape();
+// Validates `perm` for shape s and builds its index map; fills the permuted shape.
+inline permute_map make_permute_map(const shape& s, const std::vector<int>& perm, shape& out_shape) {
   MVG_CHECK(static_cast<int>(perm.size()) == s.rank(), "permute: ", perm.size(), " axes given for shape ", s.str());
   std::vector<bool> seen(perm.size(), false);
-  detail::permute_map m;
+  permute_map m;
   m.rank = s.rank();
-  shape out_shape;
+  out_shape = shape{};
   const auto st = s.strides();
   for (int d = 0; d < s.rank(); ++d) {
     const int p = s.axis(perm[d]);
@@ -54,18 +51,31 @@ var<T, B> permute(const var<T, B>& x, const std::vector<int>& perm) {
     m.out_dims[d] = s[p];
     m.in_strides[d] = st[p];
   }
+  return m;
+}
+// dst = permute(src); with Add, src_grad_in += inverse-permute(dst-shaped gradient) instead.
+template <class T, backend B>
+void permute_copy(const permute_map& m, const T* src, T* dst, int64_t n) {
+  B::parallel_for(n, [=] MVG_HD(int64_t i) { dst[i] = src[m.offset(i)]; });
+}
+template <class T, backend B>
+void permute_add_back(const permute_map& m, const T* grad_out, T* grad_in, int64_t n) {
+  // A permutation is a bijection: every input element receives exactly one term, no races.
+  B::parallel_for(n, [=] MVG_HD(int64_t i) { grad_in[m.offset(i)] += grad_out[i]; });
+}
+}  // namespace detail
+
+// out.shape[d] = x.shape[perm[d]], like torch.permute; the result is a dense copy.
+template <class T, backend B>
+var<T, B> permute(const var<T, B>& x, const std::vector<int>& perm) {
+  shape out_shape;
+  const detail::permute_map m = detail::make_permute_map(x.shape(), perm, out_shape);
   tensor<T, B> y(out_shape);
-  const T* xp = x.value().data();
-  T* yp = y.data();
-  B::parallel_for(y.numel(), [=] MVG_HD(int64_t i) { yp[i] = xp[m.offset(i)]; });
+  detail::permute_copy<T, B>(m, x.value().data(), y.data(), y.numel());
   const bool rec = autograd::should_record(x);
   auto out = autograd::result(y, rec);
   detail::record(rec, [xs = x.slot(), os = out.slot(), m] {
-    if (!os->has()) return;
-    T* gx = xs->get().data();
-    const T* g = os->grad.data();
-    // A permutation is a bijection: every input element receives exactly one term.
-    B::parallel_for(xs->shape.numel(), [=] MVG_HD(int64_t i) { gx[m.offset(i)] += g[i]; });
+    if (os->has()) detail::permute_add_back<T, B>(m, os->grad.data(), xs->get().data(), xs->shape.numel());
   });
   return out;
 }

@@ -1,0 +1,65 @@
+// mvg/io/atomic_file.hpp: write a whole file or nothing. Data goes to "<path>.tmp.<pid>", is fsynced,
+// then renamed over <path> (atomic on POSIX), and the directory is fsynced so the rename survives a
+// crash. A reader never sees a half-written file.
+#pragma once
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "mvg/core/error.hpp"
+
+namespace mvg::io {
+
+namespace detail {
+inline void write_all(int fd, const char* p, std::size_t n, const std::string& path) {
+  while (n) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      ::mvg::detail::fail(path, ": write failed: ", std::strerror(errno));
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+}  // namespace detail
+
+// Calls fill(sink) where sink(const char*, size_t) appends bytes; then commits atomically.
+template <class Fill>
+void write_atomically(const std::string& path, Fill&& fill) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) ::mvg::detail::fail(path, ": cannot create ", tmp, ": ", std::strerror(errno));
+  try {
+    fill([&](const char* p, std::size_t n) { detail::write_all(fd, p, n, tmp); });
+    if (::fsync(fd) != 0) ::mvg::detail::fail(path, ": fsync failed: ", std::strerror(errno));
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    ::mvg::detail::fail(path, ": cannot rename ", tmp, " into place: ", why);
+  }
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+inline void write_file_atomically(const std::string& path, std::string_view bytes) {
+  write_atomically(path, [&](auto&& sink) { sink(bytes.data(), bytes.size()); });
+}
+
+}  // namespace mvg::io

@@ -1,0 +1,16 @@
+// mvg/ops.hpp: every op family (each header can also be included on its own).
+#pragma once
+#include "mvg/ops/attention.hpp"
+#include "mvg/ops/channel_layer_norm.hpp"
+#include "mvg/ops/conv2d.hpp"
+#include "mvg/ops/dropout.hpp"
+#include "mvg/ops/elementwise.hpp"
+#include "mvg/ops/gelu.hpp"
+#include "mvg/ops/layer_norm.hpp"
+#include "mvg/ops/linear.hpp"
+#include "mvg/ops/loss.hpp"
+#include "mvg/ops/matmul.hpp"
+#include "mvg/ops/pixel_shuffle.hpp"
+#include "mvg/ops/reduce.hpp"
+#include "mvg/ops/shape_ops.hpp"
+#include "mvg/ops/softmax.hpp"

@@ -1,0 +1,143 @@
+// mvg/ops/conv2d.hpp: 2-D convolution (cross-correlation, as torch.nn.functional.conv2d) as one node.
+//   x: [N, Cin, H, W], weight: [Cout, Cin, kh, kw], bias: [Cout] or absent → [N, Cout, OH, OW]
+//   OH = (H + 2·pad − kh)/stride + 1. Lowered to im2col + one GEMM per image; images are
+//   processed in chunks so the column buffer stays bounded (≤ 2^24 elements).
+#pragma once
+#include <algorithm>
+
+#include "mvg/ops/detail.hpp"
+#include "mvg/ops/matmul.hpp"
+
+namespace mvg::ops {
+
+struct conv2d_params {
+  int64_t stride = 1, padding = 0;
+};
+
+namespace detail {
+struct conv_geometry {
+  int64_t n, cin, h, w, cout, kh, kw, stride, pad, oh, ow;
+  int64_t k() const { return cin * kh * kw; }
+  int64_t ohw() const { return oh * ow; }
+};
+
+// col[i][(ci·kh + ky)·kw + kx][oy·ow + ox] = x[n0 + i][ci][oy·s − p + ky][ox·s − p + kx] (0 outside)
+template <class T, backend B>
+void im2col(const conv_geometry& g, const T* x, int64_t n0, int64_t count, T* col) {
+  const int64_t kk = g.k(), ohw = g.ohw();
+  B::parallel_for(count * kk * ohw, [=] MVG_HD(int64_t e) {
+    const int64_t pix = e % ohw, row = (e / ohw) % kk, img = e / (ohw * kk);
+    const int64_t kx = row % g.kw, ky = (row / g.kw) % g.kh, ci = row / (g.kw * g.kh);
+    const int64_t iy = (pix / g.ow) * g.stride - g.pad + ky, ix = (pix % g.ow) * g.stride - g.pad + kx;
+    col[e] = (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[(((n0 + img) * g.cin + ci) * g.h + iy) * g.w + ix] : T(0);
+  });
+}
+
+// dx[n0 + i] += col2im(dcol[i]): each input pixel gathers the column entries that read it (no races).
+template <class T, backend B>
+void col2im_add(const conv_geometry& g, const T* dcol, int64_t n0, int64_t count, T* dx) {
+  const int64_t kk = g.k(), ohw = g.ohw();
+  B::parallel_for(count * g.cin * g.h * g.w, [=] MVG_HD(int64_t e) {
+    const int64_t ix = e % g.w, iy = (e / g.w) % g.h, ci = (e / (g.w * g.h)) % g.cin, img = e / (g.w * g.h * g.cin);
+    T acc = 0;
+    for (int64_t ky = 0; ky < g.kh; ++ky) {
+      const int64_t ty = iy + g.pad - ky;
+      if (ty < 0 || ty % g.stride) continue;
+      const int64_t oy = ty / g.stride;
+      if (oy >= g.oh) continue;
+      for (int64_t kx = 0; kx < g.kw; ++kx) {
+        const int64_t tx = ix + g.pad - kx;
+        if (tx < 0 || tx % g.stride) continue;
+        const int64_t ox = tx / g.stride;
+        if (ox >= g.ow) continue;
+        acc += dcol[(img * kk + (ci * g.kh + ky) * g.kw + kx) * ohw + oy * g.ow + ox];
+      }
+    }
+    dx[(n0 * g.cin) * g.h * g.w + e] += acc;
+  });
+}
+
+inline int64_t conv_chunk(const conv_geometry& g) {
+  return std::clamp<int64_t>((int64_t{1} << 24) / std::max<int64_t>(g.k() * g.ohw(), 1), 1, g.n);
+}
+}  // namespace detail
+
+template <class T, backend B>
+var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* bias = nullptr,
+                 conv2d_params prm = {}) {
+  const shape &xs_ = x.shape(), &ws_ = weight.shape();
+  MVG_CHECK(xs_.rank() == 4 && ws_.rank() == 4, "conv2d: input ", xs_.str(), " must be [N, C, H, W] and weight ",
+            ws_.str(), " [Cout, Cin, kh, kw]");
+  MVG_CHECK(xs_[1] == ws_[1], "conv2d: input ", xs_.str(), " has ", xs_[1], " channels, weight ", ws_.str(),
+            " expects ", ws_[1]);
+  MVG_CHECK(prm.stride >= 1 && prm.padding >= 0, "conv2d: stride ", prm.stride, " / padding ", prm.padding,
+            " invalid");
+  detail::conv_geometry g{xs_[0], xs_[1], xs_[2], xs_[3], ws_[0], ws_[2], ws_[3], prm.stride, prm.padding, 0, 0};
+  MVG_CHECK(g.h + 2 * g.pad >= g.kh && g.w + 2 * g.pad >= g.kw, "conv2d: kernel ", ws_.str(),
+            " larger than padded input ", xs_.str());
+  g.oh = (g.h + 2 * g.pad - g.kh) / g.stride + 1;
+  g.ow = (g.w + 2 * g.pad - g.kw) / g.stride + 1;
+  if (bias) MVG_CHECK(bias->shape() == shape{g.cout}, "conv2d: bias ", bias->shape().str(), " must be [", g.cout, "]");
+
+  tensor<T, B> y(shape{g.n, g.cout, g.oh, g.ow});
+  const int64_t chunk = detail::conv_chunk(g), kk = g.k(), ohw = g.ohw();
+  {
+    tensor<T, B> col(shape{chunk * kk * ohw});
+    for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+      const int64_t cnt = std::min(chunk, g.n - n0);
+      detail::im2col<T, B>(g, x.value().data(), n0, cnt, col.data());
+      // y[i] = W[Cout, K] · col[i][K, OHW], the weight shared across the chunk.
+      detail::dense_gemm<T, B>(false, false, g.cout, ohw, kk, weight.value().data(), col.data(),
+                               y.data() + n0 * g.cout * ohw, T(0), cnt, 0, kk * ohw, g.cout * ohw);
+    }
+    if (bias) {
+      const T* bp = bias->value().data();
+      T* yp = y.data();
+      const int64_t cout = g.cout;
+      B::parallel_for(y.numel(), [=] MVG_HD(int64_t i) { yp[i] += bp[(i / ohw) % cout]; });
+    }
+  }
+  const bool rec = bias ? autograd::should_record(x, weight, *bias) : autograd::should_record(x, weight);
+  auto out = autograd::result(y, rec);
+  detail::record(rec, [xv = x.value(), wv = weight.value(), xs = x.slot(), ws = weight.slot(),
+                       bs = bias ? bias->slot() : nullptr, os = out.slot(), g, chunk] {
+    if (!os->has()) return;
+    const T* gy = os->grad.data();
+    const int64_t kk = g.k(), ohw = g.ohw();
+    if (bs) {
+      T* gb = bs->get().data();
+      B::parallel_for_heavy(g.cout, [=] MVG_HD(int64_t c) {
+        T acc = 0;
+        for (int64_t img = 0; img < g.n; ++img)
+          for (int64_t p = 0; p < ohw; ++p) acc += gy[(img * g.cout + c) * ohw + p];
+        gb[c] += acc;
+      });
+    }
+    if (!ws && !xs) return;
+    tensor<T, B> col(shape{chunk * kk * ohw});
+    for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+      const int64_t cnt = std::min(chunk, g.n - n0);
+      if (ws) {
+        detail::im2col<T, B>(g, xv.data(), n0, cnt, col.data());
+        // dW += dy[i] · col[i]ᵀ, one image after another (they all add into dW).
+        for (int64_t i = 0; i < cnt; ++i)
+          detail::dense_gemm<T, B>(false, true, g.cout, kk, ohw, gy + (n0 + i) * g.cout * ohw, col.data() + i * kk * ohw,
+                                   ws->get().data(), T(1));
+      }
+      if (xs) {
+        // dcol[i] = Wᵀ · dy[i], then scattered back onto the input pixels.
+        detail::dense_gemm<T, B>(true, false, kk, ohw, g.cout, wv.data(), gy + n0 * g.cout * ohw, col.data(), T(0), cnt,
+                                 0, g.cout * ohw, kk * ohw);
+        detail::col2im_add<T, B>(g, col.data(), n0, cnt, xs->get().data());
+      }
+    }
+  });
+  return out;
+}
+
+template <class T, backend B>
+var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>& bias, conv2d_params prm = {}) {
+  return conv2d(x, weight, &bias, prm);
+}
+
+}  // namespace mvg::ops

@@ -1,0 +1,44 @@
+// mvg/ops/pixel_shuffle.hpp: per-token patch features → an NCHW image (the decoder's "unpatchify").
+//   x: [N, gh, gw, p·p·C] → y: [N, C, gh·p, gw·p] with
+//   y[n, c, h·p + dy, w·p + dx] = x[n, h, w, (dy·p + dx)·C + c]   (SPEC §2's order)
+// Note: torch.nn.PixelShuffle orders channels as c·p·p + dy·p + dx instead; ours keeps a pixel's
+// channels adjacent, which is what a per-token Linear(4D → p·p·C) naturally emits.
+#pragma once
+#include "mvg/ops/detail.hpp"
+
+namespace mvg::ops {
+
+namespace detail {
+struct shuffle_map {
+  int64_t gh, gw, p, c;
+  // Input offset of output element i (a bijection, used both ways).
+  MVG_HD int64_t offset(int64_t i) const {
+    const int64_t wd = gw * p, ht = gh * p;
+    const int64_t xx = i % wd, yy = (i / wd) % ht, ch = (i / (wd * ht)) % c, n = i / (wd * ht * c);
+    return (((n * gh + yy / p) * gw + xx / p) * p * p + (yy % p) * p + xx % p) * c + ch;
+  }
+};
+}  // namespace detail
+
+template <class T, backend B>
+var<T, B> pixel_shuffle(const var<T, B>& x, int64_t patch, int64_t channels) {
+  const shape& s = x.shape();
+  MVG_CHECK(s.rank() == 4 && s[3] == patch * patch * channels, "pixel_shuffle: input ", s.str(),
+            " must be [N, gh, gw, ", patch * patch * channels, "] for patch ", patch, " and ", channels, " channels");
+  const detail::shuffle_map m{s[1], s[2], patch, channels};
+  tensor<T, B> y(shape{s[0], channels, s[1] * patch, s[2] * patch});
+  const T* xp = x.value().data();
+  T* yp = y.data();
+  B::parallel_for(y.numel(), [=] MVG_HD(int64_t i) { yp[i] = xp[m.offset(i)]; });
+  const bool rec = autograd::should_record(x);
+  auto out = autograd::result(y, rec);
+  detail::record(rec, [xs = x.slot(), os = out.slot(), m] {
+    if (!os->has()) return;
+    const T* g = os->grad.data();
+    T* gx = xs->get().data();
+    B::parallel_for(xs->shape.numel(), [=] MVG_HD(int64_t i) { gx[m.offset(i)] += g[i]; });
+  });
+  return out;
+}
+
+}  // namespace mvg::ops

@@ -1,0 +1,29 @@
+// tests/support/reference.hpp: access to the committed PyTorch reference values (tests/reference/).
+#pragma once
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "mvg/io/safetensors.hpp"
+
+namespace mvg::test {
+
+inline std::string reference_path(const std::string& file) { return std::string(MVG_SOURCE_DIR) + "/tests/reference/" + file; }
+
+// max |a − b| / max(1, max |b|): relative to the reference's scale, robust to entries near zero.
+template <class A, class B>
+double scaled_max_error(const std::vector<A>& a, const std::vector<B>& b) {
+  double worst = 0, scale = 1;
+  for (const auto& v : b) scale = std::max(scale, std::abs(static_cast<double>(v)));
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
+    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
+  return a.size() == b.size() ? worst / scale : 1e300;
+}
+
+inline double max_abs(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v) m = std::max(m, std::abs(x));
+  return m;
+}
+
+}  // namespace mvg::test
