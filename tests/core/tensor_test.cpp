@@ -1,0 +1,93 @@
+#include <catch2/catch.hpp>
+
+#include "mvg/backend/cpu/cpu.hpp"
+#include "mvg/core/tensor.hpp"
+
+using namespace mvg;
+using ftensor = tensor<float, cpu>;
+
+TEST_CASE("shape: numel, strides, negative axes, printing", "[core]") {
+  const shape s{2, 3, 4};
+  REQUIRE(s.numel() == 24);
+  REQUIRE(s.strides()[0] == 12);
+  REQUIRE(s.strides()[1] == 4);
+  REQUIRE(s.strides()[2] == 1);
+  REQUIRE(s[-1] == 4);
+  REQUIRE(s.str() == "[2, 3, 4]");
+  REQUIRE(shape{}.numel() == 1);
+  REQUIRE_THROWS_WITH(s[3], Catch::Contains("axis 3 out of range for shape [2, 3, 4]"));
+  REQUIRE_THROWS_WITH((shape{1, 2, 3, 4, 5, 6, 7}), Catch::Contains("exceeds 6"));
+}
+
+TEST_CASE("tensor: construction, host round trip, views share storage", "[core]") {
+  std::vector<float> v(24);
+  for (int i = 0; i < 24; ++i) v[i] = float(i);
+  auto t = ftensor::from_host({2, 3, 4}, v);
+  REQUIRE(t.to_host() == v);
+  REQUIRE(reinterpret_cast<uintptr_t>(t.data()) % 64 == 0);
+
+  auto r = t.reshape({6, 4});
+  REQUIRE(r.storage() == t.storage());
+  r.data()[0] = 100.f;
+  REQUIRE(t.to_host()[0] == 100.f);
+
+  auto n = t.narrow(1, 1);  // second [3, 4] block
+  REQUIRE(n.shape() == (shape{1, 3, 4}));
+  REQUIRE(n.to_host()[0] == 12.f);
+  REQUIRE(n.storage() == t.storage());
+
+  auto w = t.view(5, {2, 2});
+  REQUIRE(w.to_host() == std::vector<float>{5, 6, 7, 8});
+
+  auto c = t.clone();
+  c.data()[1] = -1.f;
+  REQUIRE(t.to_host()[1] == 1.f);
+  REQUIRE(ftensor::full({3}, 2.5f).to_host() == std::vector<float>{2.5f, 2.5f, 2.5f});
+}
+
+TEST_CASE("tensor: bad shapes throw messages naming both shapes", "[core][errors]") {
+  auto t = ftensor::zeros({2, 3});
+  REQUIRE_THROWS_WITH(t.reshape({4, 2}), Catch::Contains("[2, 3]") && Catch::Contains("[4, 2]"));
+  REQUIRE_THROWS_WITH(t.narrow(1, 2), Catch::Contains("outside axis 0 of shape [2, 3]"));
+  REQUIRE_THROWS_WITH(t.view(4, {2, 2}), Catch::Contains("outside a tensor of 6"));
+  REQUIRE_THROWS_WITH(ftensor::from_host({2, 2}, {1, 2, 3}), Catch::Contains("do not fill shape [2, 2]"));
+  REQUIRE_THROWS_WITH(t.item(), Catch::Contains("needs one element"));
+}
+
+TEST_CASE("cpu gemm: row-major with leading dimensions, transposes and batches", "[core]") {
+  // A 2x3 sub-block of a 2x4 buffer (lda 4) times a 3x2 matrix, accumulated into C (beta 1).
+  const std::vector<float> a = {1, 2, 3, 99, 4, 5, 6, 99};
+  const std::vector<float> b = {1, 0, 0, 1, 1, 1};
+  std::vector<float> c = {10, 10, 10, 10};
+  gemm_args g;
+  g.m = 2;
+  g.n = 2;
+  g.k = 3;
+  g.lda = 4;
+  g.ldb = 2;
+  g.ldc = 2;
+  cpu::gemm(g, 1.f, a.data(), b.data(), 1.f, c.data());
+  REQUIRE(c == std::vector<float>{14, 15, 20, 21});
+  // Aᵀ·B with A stored 3x2: [[1,4],[2,5],[3,6]]ᵀ = the same logical A (ignoring the 99s).
+  const std::vector<float> at = {1, 4, 2, 5, 3, 6};
+  g.trans_a = true;
+  g.lda = 2;
+  cpu::gemm(g, 2.f, at.data(), b.data(), 0.f, c.data());
+  REQUIRE(c == std::vector<float>{8, 10, 20, 22});
+  // Batched: two independent 1x1x2 products.
+  const std::vector<float> x = {1, 2, 3, 4}, y = {5, 6, 7, 8};
+  std::vector<float> z(2);
+  gemm_args h;
+  h.m = 1;
+  h.n = 1;
+  h.k = 2;
+  h.lda = 2;
+  h.ldb = 1;
+  h.ldc = 1;
+  h.batch = 2;
+  h.stride_a = 2;
+  h.stride_b = 2;
+  h.stride_c = 1;
+  cpu::gemm(h, 1.f, x.data(), y.data(), 0.f, z.data());
+  REQUIRE(z == std::vector<float>{17, 53});
+}
