@@ -1,0 +1,150 @@
+// mvg/data/manifest.hpp: the committed benchmark manifest (data/benchmark.manifest) and where the
+// data lives. Contract: "file <id> <path>" and "set <name> key=value…" lines, '#' comments; every
+// malformed line, unknown key, undefined file id or overlapping slab is an mvg::error naming the
+// manifest and the line number. Parsing touches no data file.
+#pragma once
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "mvg/core/error.hpp"
+
+namespace mvg::data {
+
+struct slab {
+  std::size_t first = 0, last = 0;  // inclusive slice indices
+  bool contains(std::size_t i) const { return i >= first && i <= last; }
+};
+
+struct set_spec {
+  std::string name;
+  std::map<std::string, std::string> keys;  // the raw key=value pairs
+  std::vector<slab> train, test;
+  std::size_t support_every = 0, query_gap = 0;
+  int line = 0;
+
+  bool test_only() const { return support_every > 0; }
+  const std::string& get(const std::string& key, const std::string& manifest) const {
+    auto it = keys.find(key);
+    MVG_CHECK(it != keys.end(), manifest, ": line ", line, ": set ", name, " needs key '", key, "'");
+    return it->second;
+  }
+  std::string get_or(const std::string& key, const std::string& fallback) const {
+    auto it = keys.find(key);
+    return it == keys.end() ? fallback : it->second;
+  }
+};
+
+struct manifest {
+  std::filesystem::path path;
+  std::map<std::string, std::string> files;  // id -> path relative to the data directory
+  std::vector<set_spec> sets;
+};
+
+namespace detail {
+
+inline std::uint64_t manifest_uint(const std::string& v, const std::string& where) {
+  MVG_CHECK(!v.empty() && v.size() < 12 && v.find_first_not_of("0123456789") == std::string::npos, where,
+            ": '", v, "' is not a non-negative integer");
+  return std::stoull(v);
+}
+
+inline std::vector<slab> manifest_slabs(const std::string& v, const std::string& where) {
+  std::vector<slab> out;
+  std::stringstream ss(v);
+  for (std::string part; std::getline(ss, part, ',');) {
+    const auto dash = part.find('-');
+    MVG_CHECK(dash != std::string::npos, where, ": slab '", part, "' is not first-last");
+    slab s{manifest_uint(part.substr(0, dash), where), manifest_uint(part.substr(dash + 1), where)};
+    MVG_CHECK(s.first <= s.last, where, ": slab '", part, "' runs backwards");
+    for (const auto& o : out)
+      MVG_CHECK(s.last < o.first || s.first > o.last, where, ": slab '", part, "' overlaps another slab");
+    out.push_back(s);
+  }
+  MVG_CHECK(!out.empty(), where, ": empty slab list");
+  return out;
+}
+
+}  // namespace detail
+
+inline manifest read_manifest(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  MVG_CHECK(in.good(), path.string(), ": cannot open benchmark manifest");
+  manifest m;
+  m.path = path;
+  static const std::set<std::string> known = {"image", "labels", "table", "task", "threshold", "largest", "axis",
+                                              "orient", "norm", "train", "test", "guard_mm", "support_every",
+                                              "query_gap", "min_fg", "seed", "class", "prefix"};
+  std::string line;
+  for (int no = 1; std::getline(in, line); ++no) {
+    const std::string where = path.string() + ": line " + std::to_string(no);
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream ls(line);
+    std::string kind;
+    if (!(ls >> kind)) continue;
+    if (kind == "file") {
+      std::string id, rel, extra;
+      MVG_CHECK(static_cast<bool>(ls >> id >> rel) && !(ls >> extra), where, ": expected 'file <id> <path>'");
+      MVG_CHECK(rel.find("..") == std::string::npos && rel[0] != '/', where, ": file path must stay inside the data directory");
+      MVG_CHECK(m.files.emplace(id, rel).second, where, ": file id '", id, "' defined twice");
+    } else if (kind == "set") {
+      set_spec s;
+      s.line = no;
+      MVG_CHECK(static_cast<bool>(ls >> s.name), where, ": expected 'set <name> key=value...'");
+      for (const auto& o : m.sets) MVG_CHECK(o.name != s.name, where, ": set '", s.name, "' defined twice");
+      for (std::string kv; ls >> kv;) {
+        const auto eq = kv.find('=');
+        MVG_CHECK(eq != std::string::npos && eq > 0, where, ": '", kv, "' is not key=value");
+        const std::string key = kv.substr(0, eq);
+        MVG_CHECK(known.count(key), where, ": unknown key '", key, "'");
+        s.keys[key] = kv.substr(eq + 1);
+      }
+      for (const char* f : {"image", "labels", "table"})
+        if (s.keys.count(f))
+          MVG_CHECK(m.files.count(s.keys[f]), where, ": ", f, "=", s.keys[f], " names no 'file' line above");
+      if (s.keys.count("support_every")) {
+        s.support_every = detail::manifest_uint(s.keys["support_every"], where);
+        s.query_gap = detail::manifest_uint(s.get("query_gap", path.string()), where);
+        MVG_CHECK(s.support_every >= 2 && s.query_gap >= 1 && 2 * s.query_gap <= s.support_every, where,
+                  ": support_every/query_gap leave no query slice");
+      } else {
+        s.train = detail::manifest_slabs(s.get("train", path.string()), where + " (train)");
+        s.test = detail::manifest_slabs(s.get("test", path.string()), where + " (test)");
+        for (const auto& a : s.train)
+          for (const auto& b : s.test)
+            MVG_CHECK(a.last < b.first || a.first > b.last, where, ": a train slab overlaps a test slab");
+      }
+      m.sets.push_back(std::move(s));
+    } else {
+      detail::fail(where, ": unknown line kind '", kind, "' (expected file or set)");
+    }
+  }
+  MVG_CHECK(!m.sets.empty(), path.string(), ": manifest defines no set");
+  return m;
+}
+
+// The repository's manifest: MVG_MANIFEST, else data/benchmark.manifest in the current folder or
+// the nearest parent that has one.
+inline std::filesystem::path default_manifest_path() {
+  if (const char* env = std::getenv("MVG_MANIFEST"); env && *env) return env;
+  std::error_code ec;
+  for (auto dir = std::filesystem::current_path(ec); !ec && !dir.empty(); dir = dir.parent_path()) {
+    if (std::filesystem::exists(dir / "data" / "benchmark.manifest")) return dir / "data" / "benchmark.manifest";
+    if (dir == dir.parent_path()) break;
+  }
+  detail::fail("benchmark manifest not found: run from inside the mvg repository or set MVG_MANIFEST");
+}
+
+// MVG_DATA_DIR, else <repository>/.cache/data where the repository holds the manifest.
+inline std::filesystem::path default_data_dir(const std::filesystem::path& manifest_path) {
+  if (const char* env = std::getenv("MVG_DATA_DIR"); env && *env) return env;
+  return std::filesystem::absolute(manifest_path).parent_path().parent_path() / ".cache" / "data";
+}
+
+}  // namespace mvg::data
