@@ -5,6 +5,7 @@
 #include "mvg/ops/conv2d.hpp"
 #include "mvg/ops/dropout.hpp"
 #include "mvg/ops/elementwise.hpp"
+#include "mvg/ops/embedding.hpp"
 #include "mvg/ops/gelu.hpp"
 #include "mvg/ops/layer_norm.hpp"
 #include "mvg/ops/linear.hpp"

@@ -166,3 +166,18 @@ TEST_CASE("loss gradients: smooth-L1, L1, L2, weighted", "[grad]") {
                             tol);
     }
 }
+
+TEST_CASE("embedding gradient, rows used twice or not at all", "[grad]") {
+  MVG_REQUIRE_GRADCHECK(gradcheck([](auto& v) { return ops::embedding(v[0], {2, 0, 2, 3}); }, {random_tensor({5, 3}, 1)}),
+                        tol);
+}
+
+TEST_CASE("broadcast reductions over inner and outer axes", "[grad]") {
+  // [1, S, 1, D] and [1, 1, G, D] added to [B, S, G, D]: the encoder's role and position embeddings.
+  const auto x = random_tensor({2, 3, 4, 5}, 1);
+  MVG_REQUIRE_GRADCHECK(gradcheck([](auto& v) { return ops::add(v[0], v[1]); }, {x, random_tensor({1, 3, 1, 5}, 2)}),
+                        tol);
+  MVG_REQUIRE_GRADCHECK(gradcheck([](auto& v) { return ops::mul(v[0], v[1]); }, {x, random_tensor({4, 5}, 3)}), tol);
+  MVG_REQUIRE_GRADCHECK(gradcheck([](auto& v) { return ops::mul(v[0], v[1]); }, {x, random_tensor({2, 1, 4, 1}, 4)}),
+                        tol);
+}

@@ -50,8 +50,8 @@ struct seg_task {
   }
   // Where prompts for test queries come from: the training slabs, or the support slices of a U set.
   const std::vector<seg_sample>& prompt_pool() const { return train.empty() ? support : train; }
-  // S2's "unseen classes": a region met in the test slabs only.
-  bool unseen_in_training() const { return train.empty() && support.empty(); }
+  // S2's "unseen classes": a region met in the test slabs only (its prompts are test-slab support slices).
+  bool unseen_in_training() const { return train.empty(); }
 };
 
 struct benchmark_set {
@@ -63,7 +63,7 @@ struct benchmark_set {
   std::uint64_t seed = 0;
   bool test_only = false;
   std::vector<slab> train_slabs, test_slabs;     // seen sets
-  std::size_t support_every = 0, query_gap = 0;  // test-only sets
+  std::size_t support_every = 0, query_gap = 0;  // U sets, and unseen-class tasks of S sets
   std::vector<image2d<float>> images;
   std::vector<std::size_t> image_slice;          // source slice of each image
   std::vector<seg_task> tasks;
@@ -72,7 +72,7 @@ struct benchmark_set {
   const seg_task& task(std::string_view name) const {
     for (const auto& t : tasks)
       if (t.name == name) return t;
-    detail::fail("benchmark set ", this->name, ": no task named '", name, "'");
+    ::mvg::detail::fail("benchmark set ", this->name, ": no task named '", name, "'");
   }
   std::size_t count(split s) const {
     std::size_t n = 0;
@@ -87,7 +87,7 @@ struct benchmark {
   const benchmark_set& set(std::string_view name) const {
     for (const auto& s : sets)
       if (s.name == name) return s;
-    detail::fail("benchmark: no set named '", name, "'");
+    ::mvg::detail::fail("benchmark: no set named '", name, "'");
   }
 };
 
@@ -204,6 +204,22 @@ inline benchmark_set build_set(volume_store& store, const set_spec& spec, std::s
     }
   }
   std::erase_if(set.tasks, [](const seg_task& t) { return t.train.empty() && t.support.empty() && t.test.empty(); });
+  if (!set.test_only) {
+    // A class met only in the test slabs (S2's unseen classes) takes its prompts as a U set does: support
+    // = test slices on a 10-slice grid, queries = test slices ≥ 5 slices from every grid slice.
+    set.support_every = 10, set.query_gap = 5;
+    for (auto& t : set.tasks) {
+      if (!t.train.empty()) continue;
+      std::vector<seg_sample> queries;
+      for (auto& smp : t.test) {
+        const std::size_t r = smp.slice % set.support_every;
+        if (r == 0) t.support.push_back(std::move(smp));
+        else if (std::min(r, set.support_every - r) >= set.query_gap) queries.push_back(std::move(smp));
+      }
+      t.test = std::move(queries);
+    }
+    std::erase_if(set.tasks, [](const seg_task& t) { return t.test.empty() && t.train.empty(); });
+  }
   for (const auto& t : set.tasks)
     MVG_CHECK(t.classes.size() <= 256, "benchmark set ", set.name, ": task ", t.name, " has more than 255 classes");
   MVG_CHECK(!set.tasks.empty(), "benchmark set ", set.name, ": no slice has ", min_fg, " foreground pixels");

@@ -53,7 +53,7 @@ public:
       if (got < 0) {
         int code = 0;
         const char* msg = gzerror(file_, &code);
-        detail::fail(name_, ": corrupt compressed data at byte ", position_ + done, " (zlib: ", msg, ")");
+        ::mvg::detail::fail(name_, ": corrupt compressed data at byte ", position_ + done, " (zlib: ", msg, ")");
       }
       if (got == 0) break;
       done += static_cast<std::size_t>(got);
@@ -150,14 +150,14 @@ inline void write_file_atomic(const std::filesystem::path& path, std::span<const
       out.close();
       std::error_code ec;
       std::filesystem::remove(tmp, ec);
-      detail::fail(path.string(), ": write failed (disk full?)");
+      ::mvg::detail::fail(path.string(), ": write failed (disk full?)");
     }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
     std::filesystem::remove(tmp, ec);
-    detail::fail(path.string(), ": cannot move the finished file into place: ", ec.message());
+    ::mvg::detail::fail(path.string(), ": cannot move the finished file into place: ", ec.message());
   }
 }
 

@@ -55,7 +55,7 @@ inline xt::xtensor<std::uint8_t, 3> read_image_u8(const std::filesystem::path& p
   const int out_c = channels ? channels : c2;
   if (w2 != w || h2 != h) {
     stbi_image_free(px);
-    detail::fail(name, ": image size changed between header and decode");
+    ::mvg::detail::fail(name, ": image size changed between header and decode");
   }
   xt::xtensor<std::uint8_t, 3> out = xt::xtensor<std::uint8_t, 3>::from_shape(
       {static_cast<std::size_t>(h), static_cast<std::size_t>(w), static_cast<std::size_t>(out_c)});

@@ -122,7 +122,7 @@ inline manifest read_manifest(const std::filesystem::path& path) {
       }
       m.sets.push_back(std::move(s));
     } else {
-      detail::fail(where, ": unknown line kind '", kind, "' (expected file or set)");
+      ::mvg::detail::fail(where, ": unknown line kind '", kind, "' (expected file or set)");
     }
   }
   MVG_CHECK(!m.sets.empty(), path.string(), ": manifest defines no set");
@@ -138,7 +138,7 @@ inline std::filesystem::path default_manifest_path() {
     if (std::filesystem::exists(dir / "data" / "benchmark.manifest")) return dir / "data" / "benchmark.manifest";
     if (dir == dir.parent_path()) break;
   }
-  detail::fail("benchmark manifest not found: run from inside the mvg repository or set MVG_MANIFEST");
+  ::mvg::detail::fail("benchmark manifest not found: run from inside the mvg repository or set MVG_MANIFEST");
 }
 
 // MVG_DATA_DIR, else <repository>/.cache/data where the repository holds the manifest.

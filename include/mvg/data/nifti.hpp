@@ -18,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include <xtensor/xadapt.hpp>
 #include <xtensor/xarray.hpp>
 
 #include "mvg/core/error.hpp"
@@ -180,7 +179,10 @@ inline nifti_image read_nifti(const std::filesystem::path& path) {
   raw = {};
   if (scaled)
     for (auto& v : flat) v = v * slope + inter;
-  img.data = xt::adapt(flat.data(), flat.size(), xt::no_ownership(), shape, xt::layout_type::column_major);
+  xt::xarray<float, xt::layout_type::column_major> col = xt::xarray<float, xt::layout_type::column_major>::from_shape(shape);
+  std::copy(flat.begin(), flat.end(), col.data());
+  flat = {};
+  img.data = col;
   return img;
 }
 

@@ -56,7 +56,7 @@ public:
   }
 
 private:
-  [[noreturn]] void error(const std::string& what) const { fail(doc_, ": plist byte ", p_, ": ", what); }
+  [[noreturn]] void error(const std::string& what) const { ::mvg::detail::fail(doc_, ": plist byte ", p_, ": ", what); }
   bool starts(std::string_view t) const { return s_.substr(p_, t.size()) == t; }
   void skip_space() {
     for (;;) {

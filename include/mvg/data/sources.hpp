@@ -109,7 +109,7 @@ inline const xt::xarray<float>& normalised_image(volume_store& s, const set_spec
                 ": set ", spec.name, ": norm=", norm, " is not ct:<lo>:<hi>");
       return apply_window(raw, w);
     }
-    fail(s.spec().path.string(), ": set ", spec.name, ": unknown norm '", norm, "' (mri or ct:<lo>:<hi>)");
+    ::mvg::detail::fail(s.spec().path.string(), ": set ", spec.name, ": unknown norm '", norm, "' (mri or ct:<lo>:<hi>)");
   });
 }
 
@@ -233,7 +233,7 @@ inline labelled_volume make_labelled_volume(volume_store& s, const set_spec& spe
       v.description = "bone: mask_0 (HU >= 226) inside the head mask";
     }
   } else {
-    detail::fail(mf, ": line ", spec.line, ": set ", spec.name, ": unknown task recipe '", task, "'");
+    ::mvg::detail::fail(mf, ": line ", spec.line, ": set ", spec.name, ": unknown task recipe '", task, "'");
   }
   MVG_CHECK(v.labels->shape() == v.image->shape(), mf, ": set ", spec.name, ": labels and image differ in shape");
   return v;

@@ -52,28 +52,46 @@ void reduce_broadcast_into(T* dst, const shape& to, const T* src, const shape& f
     add_into<T, B>(dst, src, from.numel());
     return;
   }
-  broadcast_map m;
-  broadcast_shape("reduce_broadcast", from, to, &m);
-  const int64_t n_to = to.numel(), n_from = from.numel();
-  // Suffix broadcast (a bias [D] over [N, D]): parallel over destination elements, no races.
-  bool suffix = true;
-  {
-    const int lead = from.rank() - to.rank();
-    for (int d = 0; d < to.rank(); ++d)
-      if (to[d] != from[lead + d]) suffix = false;
+  MVG_CHECK(to.rank() <= from.rank(), "reduce_broadcast: ", to.str(), " is not a broadcast of ", from.str());
+  const int64_t n_to = to.numel();
+  // Align `to` with `from` (leading 1s). Axes where `to` is 1 and `from` is not are summed over.
+  const int lead = from.rank() - to.rank();
+  broadcast_map kept, summed;  // strides into `from` of the kept axes (indexed by dst) and summed axes
+  kept.rank = from.rank();
+  summed.rank = from.rank();
+  const auto fs = from.strides();
+  int64_t n_summed = 1;
+  bool suffix = true, seen_kept = false;
+  for (int d = 0; d < from.rank(); ++d) {
+    const int64_t t = d >= lead ? to[d - lead] : 1;
+    MVG_CHECK(t == from[d] || t == 1, "reduce_broadcast: ", to.str(), " is not a broadcast of ", from.str());
+    const bool sum_axis = t == 1 && from[d] != 1;
+    kept.out_dims[d] = t;
+    kept.stride_a[d] = sum_axis ? 0 : fs[d];
+    summed.out_dims[d] = sum_axis ? from[d] : 1;
+    summed.stride_a[d] = sum_axis ? fs[d] : 0;
+    if (sum_axis) {
+      n_summed *= from[d];
+      if (seen_kept) suffix = false;
+    } else if (from[d] != 1) {
+      seen_kept = true;
+    }
   }
   if (suffix) {
-    const int64_t rows = n_from / std::max<int64_t>(n_to, 1);
+    // A bias [D] over [N, D]: rows are contiguous blocks; parallel over destination elements.
     B::parallel_for(n_to, [=] MVG_HD(int64_t j) {
       T acc = 0;
-      for (int64_t r = 0; r < rows; ++r) acc += src[r * n_to + j];
+      for (int64_t r = 0; r < n_summed; ++r) acc += src[r * n_to + j];
       dst[j] += acc;
     });
     return;
   }
-  // General case: serial scatter (rare; only hit by unusual broadcasts).
-  B::parallel_for(1, [=] MVG_HD(int64_t) {
-    for (int64_t i = 0; i < n_from; ++i) dst[m.offset(i, m.stride_b)] += src[i];
+  // General case: each destination element sums its own pre-image (no two threads share a target).
+  B::parallel_for(n_to, [=] MVG_HD(int64_t j) {
+    const int64_t base = kept.offset(j, kept.stride_a);
+    T acc = 0;
+    for (int64_t r = 0; r < n_summed; ++r) acc += src[base + summed.offset(r, summed.stride_a)];
+    dst[j] += acc;
   });
 }
 

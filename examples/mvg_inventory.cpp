@@ -1,0 +1,117 @@
+// mvg_inventory: prints the segmentation benchmark (sets, slices per split, classes) and writes one
+// contact sheet per set so a person can check that images and labels line up.
+//
+//   mvg_inventory [--size 64] [--out runs/inventory] [--data DIR] [--manifest FILE]
+//
+// Each sheet has one row per split; every cell is the slice and, to its right, the slice with its
+// label overlaid (one colour per class). Per-label sets show one sample from each of several tasks.
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <string>
+
+#include "mvg/data/benchmark.hpp"
+#include "mvg/data/image_io.hpp"
+
+namespace {
+
+using mvg::data::benchmark_set;
+using mvg::data::seg_sample;
+
+constexpr std::array<std::array<float, 3>, 9> palette = {{{0, 0, 0},       {1, .2f, .2f}, {.2f, 1, .2f},
+                                                          {.3f, .5f, 1},   {1, 1, .2f},   {1, .3f, 1},
+                                                          {.2f, 1, 1},     {1, .6f, .2f}, {.7f, .5f, 1}}};
+
+// Pastes the grey slice and its overlay side by side at (row, col) of the sheet.
+void paste(xt::xtensor<float, 3>& sheet, const benchmark_set& set, const seg_sample& s, std::size_t row,
+           std::size_t col) {
+  const auto& img = set.image(s);
+  const std::size_t n = set.image_size;
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t c = 0; c < n; ++c) {
+      const float g = img(r, c);
+      const auto k = s.label(r, c);
+      const auto& rgb = palette[k == 0 ? 0 : 1 + (k - 1) % (palette.size() - 1)];
+      for (std::size_t ch = 0; ch < 3; ++ch) {
+        sheet(row + r, col + c, ch) = g;
+        sheet(row + r, col + n + c, ch) = k ? 0.55f * g + 0.45f * rgb[ch] : g;
+      }
+    }
+}
+
+// Up to `cols` samples of one split, spread evenly over the tasks and slices.
+std::vector<const seg_sample*> pick(const benchmark_set& set, mvg::data::split sp, std::size_t cols) {
+  std::vector<const seg_sample*> all;
+  if (set.tasks.size() == 1) {
+    for (const auto& s : set.tasks[0].samples(sp)) all.push_back(&s);
+  } else {
+    for (const auto& t : set.tasks)
+      if (!t.samples(sp).empty()) all.push_back(&t.samples(sp)[t.samples(sp).size() / 2]);
+  }
+  std::vector<const seg_sample*> out;
+  for (std::size_t i = 0; i < cols && i < all.size(); ++i) out.push_back(all[i * all.size() / std::min(cols, all.size())]);
+  return out;
+}
+
+void write_sheet(const benchmark_set& set, const std::filesystem::path& file, std::size_t cols = 8) {
+  const std::size_t n = set.image_size, gap = 2, cell_w = 2 * n + gap;
+  const std::vector<mvg::data::split> rows = set.test_only
+      ? std::vector{mvg::data::split::support, mvg::data::split::test}
+      : std::vector{mvg::data::split::train, mvg::data::split::test};
+  xt::xtensor<float, 3> sheet = xt::ones<float>({rows.size() * (n + gap), cols * cell_w, std::size_t{3}});
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto chosen = pick(set, rows[r], cols);
+    for (std::size_t c = 0; c < chosen.size(); ++c) paste(sheet, set, *chosen[c], r * (n + gap), c * cell_w);
+  }
+  mvg::data::write_png(file, sheet);
+}
+
+void print_set(const benchmark_set& set) {
+  using mvg::data::split;
+  std::printf("%-15s %-17s %4.2f mm  tasks %3zu  images %4zu  ", set.name.c_str(), set.recipe.c_str(), set.slice_mm,
+              set.tasks.size(), set.images.size());
+  if (set.test_only) std::printf("support %4zu  test %4zu\n", set.count(split::support), set.count(split::test));
+  else std::printf("train %4zu  test %4zu\n", set.count(split::train), set.count(split::test));
+  std::printf("  %s\n", set.description.c_str());
+  if (set.tasks.size() == 1) {
+    const auto& t = set.tasks[0];
+    std::printf("  classes:");
+    for (const auto& c : t.classes) std::printf(" %s", c.c_str());
+    std::printf("\n");
+  } else {
+    std::size_t unseen = 0;
+    for (const auto& t : set.tasks) unseen += !set.test_only && t.unseen_in_training();
+    std::printf("  %zu binary tasks (%zu unseen in training), e.g. %s, %s\n", set.tasks.size(), unseen,
+                set.tasks.front().name.c_str(), set.tasks.back().name.c_str());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  mvg::data::benchmark_options opt;
+  std::filesystem::path out = "runs/inventory";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--size") opt.image_size = std::stoul(value);
+    else if (flag == "--out") out = value;
+    else if (flag == "--data") opt.data_dir = value;
+    else if (flag == "--manifest") opt.manifest = value;
+    else throw mvg::error("mvg_inventory: unknown flag " + flag);
+  }
+  if (argc % 2 == 0) throw mvg::error("mvg_inventory: flag " + std::string(argv[argc - 1]) + " has no value");
+  const auto bench = mvg::data::load_benchmark(opt);
+  std::printf("mvg segmentation benchmark at %zu² (loaded in %.2f s)\n", opt.image_size, bench.load_seconds);
+  std::filesystem::create_directories(out);
+  for (const auto& set : bench.sets) {
+    print_set(set);
+    write_sheet(set, out / (set.name + ".png"));
+  }
+  std::printf("contact sheets: %s/<set>.png\n", out.string().c_str());
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "%s\n", e.what());
+  return 1;
+}

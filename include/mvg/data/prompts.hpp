@@ -1,0 +1,132 @@
+// mvg/data/prompts.hpp: choosing in-context prompts (image, label pairs) for a query slice.
+// Contract: prompts always come from a pool disjoint from the queries (a task's prompt_pool(): its
+// training slabs, or a U set's support slices); select_prompts refuses a pool that holds the query's
+// own slice. Rules: position (the paper §3.3: query n of N_TE ↔ pool entry floor(n·N_TR/N_TE), k > 1
+// takes the neighbours of that entry), fixed (one pool entry for every query), nearest (closest
+// slices, alternating below/above so k = 2 gives one on each side), retrieval (highest normalised
+// cross-correlation between images; uses the query image, never its label). Results are pool
+// indices, best (or nearest) first; fewer than k only when the pool is smaller than k.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+#include "mvg/core/error.hpp"
+#include "mvg/data/benchmark.hpp"
+
+namespace mvg::data {
+
+// The paper's slice-position rule.
+inline std::size_t position_prompt(std::size_t n, std::size_t n_te, std::size_t n_tr) {
+  MVG_CHECK(n_te > 0 && n_tr > 0 && n < n_te, "position_prompt: need n < N_TE and N_TR > 0, got n=", n,
+            " N_TE=", n_te, " N_TR=", n_tr);
+  return static_cast<std::size_t>((static_cast<unsigned __int128>(n) * n_tr) / n_te);
+}
+
+// k pool entries centred on `centre` (clipped to the pool), centre first, then alternating after/before.
+inline std::vector<std::size_t> around(std::size_t centre, std::size_t pool_size, std::size_t k) {
+  std::vector<std::size_t> out{centre};
+  for (std::size_t d = 1; out.size() < std::min(k, pool_size); ++d) {
+    if (centre + d < pool_size) out.push_back(centre + d);
+    if (out.size() < k && d <= centre) out.push_back(centre - d);
+  }
+  return out;
+}
+
+// Indices of the k slices nearest to `query`, alternating the nearest below and the nearest above.
+inline std::vector<std::size_t> nearest_slices(const std::vector<std::size_t>& pool_slices, std::size_t query,
+                                               std::size_t k) {
+  std::vector<std::size_t> below, above;
+  for (std::size_t i = 0; i < pool_slices.size(); ++i) (pool_slices[i] < query ? below : above).push_back(i);
+  auto by_distance = [&](std::size_t a, std::size_t b) {
+    const auto da = pool_slices[a] > query ? pool_slices[a] - query : query - pool_slices[a];
+    const auto db = pool_slices[b] > query ? pool_slices[b] - query : query - pool_slices[b];
+    return da != db ? da < db : a < b;
+  };
+  std::sort(below.begin(), below.end(), by_distance);
+  std::sort(above.begin(), above.end(), by_distance);
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; out.size() < k && (i < below.size() || i < above.size()); ++i) {
+    if (i < below.size()) out.push_back(below[i]);
+    if (out.size() < k && i < above.size()) out.push_back(above[i]);
+  }
+  return out;
+}
+
+// Zero-mean normalised cross-correlation in [-1, 1] (0 when either image is flat).
+inline double ncc(const image2d<float>& a, const image2d<float>& b) {
+  MVG_CHECK(a.shape() == b.shape(), "ncc: images differ in shape");
+  const std::size_t n = a.size();
+  double ma = 0, mb = 0;
+  for (std::size_t i = 0; i < n; ++i) ma += a.data()[i], mb += b.data()[i];
+  ma /= static_cast<double>(n), mb /= static_cast<double>(n);
+  double ab = 0, aa = 0, bb = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = a.data()[i] - ma, y = b.data()[i] - mb;
+    ab += x * y, aa += x * x, bb += y * y;
+  }
+  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+}
+
+// Indices of the k most similar pool images, most similar first (ties: lower index).
+inline std::vector<std::size_t> most_similar(const std::vector<const image2d<float>*>& pool,
+                                             const image2d<float>& query, std::size_t k) {
+  std::vector<double> score(pool.size());
+  for (std::size_t i = 0; i < pool.size(); ++i) score[i] = ncc(*pool[i], query);
+  std::vector<std::size_t> idx(pool.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
+  idx.resize(std::min(k, idx.size()));
+  return idx;
+}
+
+enum class prompt_rule { position, fixed, nearest, retrieval };
+
+struct prompt_options {
+  prompt_rule rule = prompt_rule::position;
+  std::size_t k = 1;
+  std::size_t fixed_index = std::numeric_limits<std::size_t>::max();  // default: the pool's middle entry
+};
+
+// Prompts for the query `task.samples(from)[query_index]`, as indices into task.prompt_pool().
+inline std::vector<std::size_t> select_prompts(const benchmark_set& set, const seg_task& task, std::size_t query_index,
+                                               const prompt_options& o = {}, split from = split::test) {
+  const auto& queries = task.samples(from);
+  const auto& pool = task.prompt_pool();
+  MVG_CHECK(&queries != &pool, "select_prompts: set ", set.name, " task ", task.name,
+            ": queries and prompts would come from the same split");
+  MVG_CHECK(query_index < queries.size(), "select_prompts: query ", query_index, " of ", queries.size(),
+            " in set ", set.name, " task ", task.name);
+  MVG_CHECK(!pool.empty(), "select_prompts: set ", set.name, " task ", task.name,
+            " has no prompt slice (a class unseen in training)");
+  MVG_CHECK(o.k >= 1, "select_prompts: k must be ≥ 1");
+  const seg_sample& q = queries[query_index];
+  for (const auto& p : pool)
+    MVG_CHECK(p.slice != q.slice || p.volume != q.volume, "select_prompts: set ", set.name, " task ", task.name,
+              ": slice ", q.slice, " is both a query and a prompt");
+  switch (o.rule) {
+    case prompt_rule::position:
+      return around(position_prompt(query_index, queries.size(), pool.size()), pool.size(), o.k);
+    case prompt_rule::fixed: {
+      const std::size_t f = o.fixed_index == std::numeric_limits<std::size_t>::max() ? pool.size() / 2 : o.fixed_index;
+      MVG_CHECK(f < pool.size(), "select_prompts: fixed_index ", f, " outside the pool of ", pool.size());
+      return around(f, pool.size(), o.k);
+    }
+    case prompt_rule::nearest: {
+      std::vector<std::size_t> slices;
+      for (const auto& p : pool) slices.push_back(p.slice);
+      return nearest_slices(slices, q.slice, o.k);
+    }
+    case prompt_rule::retrieval: {
+      std::vector<const image2d<float>*> images;
+      for (const auto& p : pool) images.push_back(&set.image(p));
+      return most_similar(images, set.image(q), o.k);
+    }
+  }
+  return {};
+}
+
+}  // namespace mvg::data

@@ -1,0 +1,96 @@
+// mvg/io/checkpoint.hpp: model weights as safetensors with timm-style names and PyTorch layouts,
+// float32 on disk whatever the compute type. The header's __metadata__ carries
+//   "mvg.format": "1", "mvg.config": {"image_size", "patch", "embed_dim", "depth", "heads",
+//   "mlp_ratio", "decoder_channels"}, plus caller-supplied entries (e.g. "mvg.step").
+// Loading checks the config against the compiled one and every tensor's presence, dtype and shape
+// before changing any weight; a failed load leaves the model untouched.
+#pragma once
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mvg/io/safetensors.hpp"
+#include "mvg/nn/config.hpp"
+#include "mvg/nn/parameters.hpp"
+
+namespace mvg::io {
+
+inline nlohmann::json config_json(const config& c) {
+  return {{"image_size", c.image_size}, {"patch", c.patch},   {"embed_dim", c.embed_dim},
+          {"depth", c.depth},           {"heads", c.heads},   {"mlp_ratio", c.mlp_ratio},
+          {"decoder_channels", c.decoder_channels}};
+}
+
+// Throws unless the file's "mvg.config" equals c, naming the first field that differs.
+inline void check_config(const safetensors_file& f, const config& c) {
+  const auto& md = f.metadata();
+  auto fmt = md.find("mvg.format");
+  MVG_CHECK(fmt != md.end() && fmt->second == "1", f.path(), ": metadata 'mvg.format' must be \"1\"",
+            fmt == md.end() ? " (missing)" : " (found \"" + fmt->second + "\")");
+  auto it = md.find("mvg.config");
+  MVG_CHECK(it != md.end(), f.path(), ": metadata 'mvg.config' is missing");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(it->second);
+  } catch (const std::exception& e) {
+    ::mvg::detail::fail(f.path(), ": metadata 'mvg.config' is not valid JSON (", e.what(), ")");
+  }
+  MVG_CHECK(j.is_object(), f.path(), ": metadata 'mvg.config' must be a JSON object");
+  const auto want = config_json(c);
+  for (auto w = want.begin(); w != want.end(); ++w) {
+    MVG_CHECK(j.contains(w.key()), f.path(), ": mvg.config lacks '", w.key(), "' (this build expects ", w.value(), ")");
+    const auto& got = j[w.key()];
+    MVG_CHECK(got.is_number() && got == w.value(), f.path(), ": mvg.config '", w.key(), "' is ", got.dump(),
+              " but this build's model has ", w.value().dump());
+  }
+}
+
+// Copies every parameter from `prefix + name` in f (F32 or F64), after checking all of them.
+template <class T, backend B>
+void load_parameters(param_set<T, B>& ps, const safetensors_file& f, const std::string& prefix = "") {
+  for (const auto& p : ps.infos()) {
+    const std::string key = prefix + p.name;
+    MVG_CHECK(f.contains(key), f.path(), ": tensor '", key, "' is missing");
+    const auto& e = f.at(key);
+    MVG_CHECK(e.dtype == "F32" || e.dtype == "F64", f.path(), ": tensor '", key, "' has dtype ", e.dtype,
+              ", expected F32");
+    MVG_CHECK(e.dims == p.dims, f.path(), ": tensor '", key, "' has shape ", e.dims.str(), ", expected ",
+              p.dims.str());
+  }
+  std::vector<T> host(static_cast<size_t>(ps.numel()));
+  for (const auto& p : ps.infos()) {
+    const auto v = f.values<T>(prefix + p.name);
+    std::copy(v.begin(), v.end(), host.begin() + p.offset);
+  }
+  B::upload(host.data(), ps.values().data(), ps.numel());
+}
+
+// Writes the parameters (as float32) with the config and extra metadata, atomically.
+template <class T, backend B>
+void save_parameters(const std::string& path, const param_set<T, B>& ps, const config& c,
+                     std::map<std::string, std::string> metadata = {}) {
+  const auto host = ps.values().to_host();
+  std::vector<float> f32(host.begin(), host.end());
+  std::vector<st_out> out;
+  for (const auto& p : ps.infos()) out.push_back({p.name, "F32", p.dims, f32.data() + p.offset});
+  metadata["mvg.format"] = "1";
+  metadata["mvg.config"] = config_json(c).dump();
+  write_safetensors(path, out, metadata);
+}
+
+template <class Model>
+void save_checkpoint(const std::string& path, const Model& m, std::map<std::string, std::string> metadata = {}) {
+  save_parameters(path, m.parameters(), Model::cfg, std::move(metadata));
+}
+
+// Loads weights saved for the same config; returns the file's metadata.
+template <class Model>
+std::map<std::string, std::string> load_checkpoint(const std::string& path, Model& m) {
+  const auto f = safetensors_file::read(path);
+  check_config(f, Model::cfg);
+  load_parameters(m.parameters(), f);
+  return f.metadata();
+}
+
+}  // namespace mvg::io

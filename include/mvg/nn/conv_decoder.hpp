@@ -1,0 +1,51 @@
+// mvg/nn/conv_decoder.hpp: the MVG prediction head, run per slot (no bleed across slots).
+//   features [Bt, S, G, 4D] → Linear(4D → p·p·C) → pixel-shuffle → [Bt·S, C, H, W]
+//   → Conv3×3(C→C, pad 1) → LayerNorm over channels → GELU → Conv1×1(C→1) → [Bt, S, H, W]
+// One output channel, no activation (pixels are regressed directly, in [0, 1] units).
+#pragma once
+#include "mvg/nn/linear.hpp"
+#include "mvg/ops/channel_layer_norm.hpp"
+#include "mvg/ops/conv2d.hpp"
+#include "mvg/ops/gelu.hpp"
+#include "mvg/ops/pixel_shuffle.hpp"
+#include "mvg/ops/shape_ops.hpp"
+
+namespace mvg::nn {
+
+template <class T, backend B>
+struct conv_decoder {
+  linear<T, B> embed;
+  param_ref<T, B> conv1_w, conv1_b, norm_w, norm_b, conv2_w, conv2_b;
+  int64_t patch = 0, channels = 0, image_size = 0;
+
+  conv_decoder() = default;
+  conv_decoder(param_set<T, B>& ps, const config& c)
+      : embed(ps, "decoder.embed", 4 * c.embed_dim, int64_t(c.patch) * c.patch * c.decoder_channels),
+        conv1_w(declare(ps, "decoder.conv1.weight", shape{c.decoder_channels, c.decoder_channels, 3, 3},
+                        init_kind::trunc_normal, true)),
+        conv1_b(declare(ps, "decoder.conv1.bias", shape{c.decoder_channels}, init_kind::zeros, false)),
+        norm_w(declare(ps, "decoder.norm.weight", shape{c.decoder_channels}, init_kind::ones, false)),
+        norm_b(declare(ps, "decoder.norm.bias", shape{c.decoder_channels}, init_kind::zeros, false)),
+        conv2_w(declare(ps, "decoder.conv2.weight", shape{1, c.decoder_channels, 1, 1}, init_kind::trunc_normal, true)),
+        conv2_b(declare(ps, "decoder.conv2.bias", shape{1}, init_kind::zeros, false)),
+        patch(c.patch),
+        channels(c.decoder_channels),
+        image_size(c.image_size) {}
+
+  // feats: [Bt, S, G, 4D] → [Bt, S, H, W]
+  var<T, B> operator()(const var<T, B>& feats) const {
+    const shape& s = feats.shape();
+    const int64_t grid = image_size / patch;
+    MVG_CHECK(s.rank() == 4 && s[2] == grid * grid && s[3] == embed.in, "conv_decoder: features ", s.str(),
+              " must be [batch, slots, ", grid * grid, ", ", embed.in, "]");
+    const int64_t bt = s[0], slots = s[1];
+    auto x = ops::reshape(embed(feats), {bt * slots, grid, grid, patch * patch * channels});
+    x = ops::pixel_shuffle(x, patch, channels);
+    x = ops::conv2d(x, conv1_w(), conv1_b(), {1, 1});
+    x = ops::gelu(ops::channel_layer_norm(x, norm_w(), norm_b(), T(1e-6)));
+    x = ops::conv2d(x, conv2_w(), conv2_b(), {1, 0});
+    return ops::reshape(x, {bt, slots, image_size, image_size});
+  }
+};
+
+}  // namespace mvg::nn
