@@ -2,6 +2,7 @@
 #pragma once
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +49,12 @@ struct scratch {
   }
   std::filesystem::path operator/(const std::string& f) const { return dir / f; }
 };
+
+// xtensor's == on containers inside CHECK fights Catch's expression decomposer; compare outside it.
+template <class A, class B>
+bool same(const A& a, const B& b) {
+  return a.shape() == b.shape() && std::equal(a.begin(), a.end(), b.begin());
+}
 
 inline void write_bytes(const std::filesystem::path& p, const std::vector<std::uint8_t>& b) {
   std::ofstream out(p, std::ios::binary);

@@ -71,7 +71,7 @@ TEST_CASE("mIoU pools pixels over the set rather than averaging per image", "[ev
   CHECK(cm.pixel_accuracy() == Approx(5.0 / 8.0));
 }
 
-TEST_CASE("classes absent from truth and prediction do not count; an empty set is NaN", "[eval]") {
+TEST_CASE("classes absent from truth and prediction do not count, an empty set is NaN", "[eval]") {
   mvg::eval::confusion_matrix cm(4);
   cm.add(std::vector<int>{0, 1, 1, 3}, std::vector<int>{0, 1, 1, 0});
   CHECK(cm.present_classes() == std::vector<std::size_t>{1, 3});

@@ -89,13 +89,14 @@ public:
     std::vector<std::uint8_t> out;
     std::size_t chunk = 1 << 20;
     for (;;) {
+      // ask for one byte beyond the limit, so a larger file is detected without reading all of it
       const std::size_t old = out.size();
-      MVG_CHECK(old + chunk <= limit + chunk, name_, ": decoded size exceeds the limit of ", limit, " bytes");
-      out.resize(old + chunk);
-      const std::size_t got = read_some(out.data() + old, chunk);
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, limit + 1 - old));
+      out.resize(old + want);
+      const std::size_t got = read_some(out.data() + old, want);
       out.resize(old + got);
       MVG_CHECK(out.size() <= limit, name_, ": decoded size exceeds the limit of ", limit, " bytes");
-      if (got < chunk) break;
+      if (got < want) break;
       chunk = std::min<std::size_t>(chunk * 2, 1 << 26);
     }
     return out;

@@ -1,0 +1,60 @@
+// PNG/JPEG through libstb: round trips, atomic writes, and refusal of truncated or garbage files.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "mvg/data/image_io.hpp"
+#include "support.hpp"
+
+using Catch::Contains;
+
+TEST_CASE("PNG round-trips grey floats and RGB bytes", "[data][image]") {
+  mvg_test::scratch s("png_rt");
+  xt::xtensor<float, 2> grey = xt::xtensor<float, 2>::from_shape({20, 30});
+  for (std::size_t r = 0; r < 20; ++r)
+    for (std::size_t c = 0; c < 30; ++c) grey(r, c) = static_cast<float>((r * 30 + c) % 256) / 255.0f;
+  mvg::data::write_png(s / "grey.png", grey);
+  const auto back = mvg::data::read_image(s / "grey.png");
+  REQUIRE(back.shape() == std::array<std::size_t, 3>{20, 30, 1});
+  for (std::size_t r = 0; r < 20; ++r)
+    for (std::size_t c = 0; c < 30; ++c) CHECK(back(r, c, 0) == Approx(grey(r, c)).margin(0.5 / 255));
+
+  xt::xtensor<std::uint8_t, 3> rgb = xt::xtensor<std::uint8_t, 3>::from_shape({7, 5, 3});
+  std::size_t i = 0;
+  for (auto& v : rgb) v = static_cast<std::uint8_t>(i++ * 37 % 256);
+  mvg::data::write_png(s / "rgb.png", rgb);
+  const auto rgb_back = mvg::data::read_image_u8(s / "rgb.png");
+  CHECK(mvg_test::same(rgb_back, rgb));
+  CHECK(mvg::data::read_image_u8(s / "rgb.png", 1).shape()[2] == 1);  // converted to luminance on request
+  for (const auto& e : std::filesystem::directory_iterator(s.dir)) CHECK(e.path().extension() == ".png");
+}
+
+TEST_CASE("JPEG reads through stb_image", "[data][image]") {
+  mvg_test::scratch s("jpg");
+  std::vector<std::uint8_t> px(16 * 16, 128);
+  REQUIRE(stbi_write_jpg((s / "flat.jpg").c_str(), 16, 16, 1, px.data(), 95) != 0);
+  const auto img = mvg::data::read_image(s / "flat.jpg", 1);
+  REQUIRE(img.shape() == std::array<std::size_t, 3>{16, 16, 1});
+  CHECK(img(8, 8, 0) == Approx(128.0 / 255).margin(2.0 / 255));
+}
+
+TEST_CASE("image reader rejects truncated, garbage and absurd files, naming the file", "[data][image]") {
+  mvg_test::scratch s("png_bad");
+  xt::xtensor<float, 2> grey = xt::zeros<float>({64, 64});
+  grey(3, 3) = 1;
+  mvg::data::write_png(s / "ok.png", grey);
+  const auto bytes = mvg_test::read_bytes(s / "ok.png");
+  mvg_test::write_bytes(s / "cut.png", {bytes.begin(), bytes.begin() + 60});
+  CHECK_THROWS_WITH(mvg::data::read_image(s / "cut.png"), Contains("cut.png"));
+  mvg_test::write_bytes(s / "garbage.png", std::vector<std::uint8_t>(500, 0x33));
+  CHECK_THROWS_WITH(mvg::data::read_image(s / "garbage.png"), Contains("garbage.png") && Contains("header"));
+  mvg_test::write_bytes(s / "empty.png", {});
+  CHECK_THROWS_WITH(mvg::data::read_image(s / "empty.png"), Contains("empty.png"));
+  // a PNG header claiming 100000 × 100000 pixels: refused before decoding
+  auto huge = bytes;
+  for (int k : {16, 20}) huge[k] = 0, huge[k + 1] = 0x01, huge[k + 2] = 0x86, huge[k + 3] = 0xA0;
+  mvg_test::write_bytes(s / "huge.png", huge);
+  CHECK_THROWS_WITH(mvg::data::read_image(s / "huge.png"), Contains("huge.png"));
+  CHECK_THROWS_WITH(mvg::data::read_image(s / "absent.png"), Contains("absent.png"));
+  CHECK_THROWS_WITH(mvg::data::write_png(s.dir / "no" / "x.png", grey), Contains("does not exist"));
+}

@@ -1,0 +1,116 @@
+// Checkpoints: exact round trip, readable by the format's rules, and every bad file rejected with a
+// message naming the file, the tensor and the problem — before any weight changes.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "mvg/backend/cpu/cpu.hpp"
+#include "mvg/io/checkpoint.hpp"
+#include "mvg/nn/model.hpp"
+
+using namespace mvg;
+namespace fs = std::filesystem;
+using Catch::Contains;
+
+namespace {
+constexpr config small_cfg{.image_size = 16, .patch = 4, .embed_dim = 16, .depth = 4, .heads = 2, .mlp_ratio = 2,
+                           .decoder_channels = 4};
+using model_t = model<small_cfg, cpu>;
+
+std::string temp_dir() {
+  auto d = fs::temp_directory_path() / ("mvg_ckpt_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d.string();
+}
+std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+void spit(const std::string& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+
+// Rewrites a file's JSON header through f (keeping the data block), with a correct length prefix.
+void edit_header(const std::string& in, const std::string& out, const std::function<void(nlohmann::json&)>& f) {
+  const std::string b = slurp(in);
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(b[i]);
+  auto j = nlohmann::json::parse(b.substr(8, n));
+  f(j);
+  std::string h = j.dump();
+  h.append((8 - h.size() % 8) % 8, ' ');
+  std::string len(8, '\0');
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<char>((h.size() >> (8 * i)) & 0xff);
+  spit(out, len + h + b.substr(8 + n));
+}
+}  // namespace
+
+TEST_CASE("checkpoint round trip is exact and carries config + metadata", "[io]") {
+  const std::string dir = temp_dir(), path = dir + "/model.safetensors";
+  model_t a(1), b(2);
+  io::save_checkpoint(path, a, {{"mvg.step", "42"}});
+  REQUIRE_FALSE(fs::exists(path + ".tmp." + std::to_string(::getpid())));
+  const auto md = io::load_checkpoint(path, b);
+  REQUIRE(md.at("mvg.step") == "42");
+  REQUIRE(md.at("mvg.format") == "1");
+  REQUIRE(a.parameters().values().to_host() == b.parameters().values().to_host());
+  // Names and layouts as SPEC §2 lists them.
+  const auto f = io::safetensors_file::read(path);
+  REQUIRE(f.at("patch_embed.proj.weight").dims == (shape{16, 1, 4, 4}));
+  REQUIRE(f.at("pos_embed").dims == (shape{1, 16, 16}));
+  REQUIRE(f.at("role_embed").dims == (shape{4, 16}));
+  REQUIRE(f.at("mask_token").dims == (shape{1, 1, 16}));
+  REQUIRE(f.at("blocks.3.attn.qkv.weight").dims == (shape{48, 16}));
+  REQUIRE(f.at("blocks.3.mlp.fc1.bias").dims == (shape{32}));
+  REQUIRE(f.at("decoder.embed.weight").dims == (shape{4 * 4 * 4, 64}));
+  REQUIRE(f.at("decoder.conv1.weight").dims == (shape{4, 4, 3, 3}));
+  REQUIRE(f.at("decoder.conv2.weight").dims == (shape{1, 4, 1, 1}));
+  REQUIRE(f.entries().size() == a.parameters().size());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("bad checkpoints are rejected with clear errors and leave the model untouched", "[io][errors]") {
+  const std::string dir = temp_dir(), good = dir + "/good.safetensors", bad = dir + "/bad.safetensors";
+  model_t a(1), b(2);
+  io::save_checkpoint(good, a);
+  const auto before = b.parameters().values().to_host();
+  auto expect_error = [&](const std::string& path, auto matcher) {
+    REQUIRE_THROWS_WITH(io::load_checkpoint(path, b), matcher);
+    REQUIRE(b.parameters().values().to_host() == before);
+  };
+  expect_error(dir + "/missing.safetensors", Contains("missing.safetensors") && Contains("cannot open"));
+  const std::string bytes = slurp(good);
+  spit(bad, bytes.substr(0, 5));
+  expect_error(bad, Contains("too short"));
+  spit(bad, bytes.substr(0, bytes.size() - 100));  // truncated data
+  expect_error(bad, Contains("bad.safetensors") && Contains("outside the"));
+  std::string lying = bytes;
+  lying[0] = '\xff';
+  lying[1] = '\xff';
+  lying[2] = '\xff';  // header length far past the end
+  spit(bad, lying);
+  expect_error(bad, Contains("header length"));
+  std::string garbage = bytes;
+  garbage[8] = '#';  // the opening brace of the JSON header
+  spit(bad, garbage);
+  expect_error(bad, Contains("not valid JSON"));
+  edit_header(good, bad, [](auto& j) { j.erase("blocks.2.attn.proj.bias"); });
+  expect_error(bad, Contains("'blocks.2.attn.proj.bias' is missing"));
+  edit_header(good, bad, [](auto& j) { j["norm.weight"]["shape"] = {8, 2}; });
+  expect_error(bad, Contains("'norm.weight' has shape [8, 2], expected [16]"));
+  edit_header(good, bad, [](auto& j) { j["norm.bias"]["dtype"] = "I32"; });
+  expect_error(bad, Contains("'norm.bias' has dtype I32"));
+  edit_header(good, bad, [](auto& j) { j["norm.bias"]["dtype"] = "Q7"; });
+  expect_error(bad, Contains("unknown dtype 'Q7'"));
+  edit_header(good, bad, [](auto& j) { j["norm.bias"]["data_offsets"] = {0, 1ull << 40}; });
+  expect_error(bad, Contains("'norm.bias'") && Contains("outside the"));
+  edit_header(good, bad, [](auto& j) { j["norm.bias"]["shape"] = {1ull << 40, 1ull << 40}; });
+  expect_error(bad, Contains("'norm.bias'") && Contains("cannot fit"));
+  edit_header(good, bad, [](auto& j) {
+    auto c = nlohmann::json::parse(j["__metadata__"]["mvg.config"].template get<std::string>());
+    c["depth"] = 12;
+    j["__metadata__"]["mvg.config"] = c.dump();
+  });
+  expect_error(bad, Contains("mvg.config 'depth' is 12 but this build's model has 4"));
+  edit_header(good, bad, [](auto& j) { j["__metadata__"].erase("mvg.format"); });
+  expect_error(bad, Contains("'mvg.format'"));
+  fs::remove_all(dir);
+}

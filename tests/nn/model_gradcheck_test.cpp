@@ -1,0 +1,76 @@
+// Finite differences through the whole model (double precision), on a random subset of the one
+// parameter buffer covering every parameter tensor, in both attention modes.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "mvg/backend/cpu/cpu.hpp"
+#include "mvg/nn/model.hpp"
+#include "mvg/ops/loss.hpp"
+
+using namespace mvg;
+
+namespace {
+constexpr config f64_cfg{.image_size = 8, .patch = 4, .embed_dim = 8, .depth = 4, .heads = 2, .mlp_ratio = 2,
+                         .decoder_channels = 3, .scalar = dtype::f64};
+using model_t = model<f64_cfg, cpu>;
+using dtensor = tensor<double, cpu>;
+using dvar = var<double, cpu>;
+
+dtensor uniform(shape s, uint64_t seed) {
+  rng g(seed);
+  std::vector<double> v(static_cast<size_t>(s.numel()));
+  for (auto& x : v) x = g.uniform();
+  return dtensor::from_host(s, v);
+}
+}  // namespace
+
+TEST_CASE("whole-model gradient matches finite differences", "[grad][model]") {
+  for (auto kind : {attention_kind::full, attention_kind::block_causal}) {
+    INFO("attention " << (kind == attention_kind::full ? "full" : "block-causal"));
+    model_t m(3);
+    // Perturb LayerNorm/bias values away from 1/0 so every path carries signal.
+    {
+      auto& v = m.parameters().values();
+      rng g(9);
+      for (int64_t i = 0; i < v.numel(); ++i) v.data()[i] += 0.05 * g.normal();
+    }
+    const dtensor pixels = uniform({2, 4, 8, 8}, 1), target = uniform({2, 4, 8, 8}, 2);
+    std::vector<double> mask(2 * 16, 0.0);
+    mask[13] = mask[14] = mask[16 + 12] = 1.0;  // a few tokens of the last slot use the mask token
+    const dtensor token_mask = dtensor::from_host({2, 16}, mask);
+    const dtensor* tm = kind == attention_kind::full ? &token_mask : nullptr;
+    auto loss_of = [&]() {
+      return ops::l2_loss(m.forward(pixels, sequence_roles(1, 4), tm, kind), dvar(target));
+    };
+    m.parameters().zero_grad();
+    autograd::current_tape().clear();
+    autograd::backward(loss_of());
+    const auto grads = m.parameters().grads().to_host();
+
+    double worst = 0;
+    int checked = 0;
+    rng pick(4);
+    for (const auto& p : m.parameters().infos()) {
+      if (p.name == "mask_token" && kind == attention_kind::block_causal) continue;  // unused there
+      for (int s = 0; s < 3; ++s) {
+        const int64_t i = p.offset + static_cast<int64_t>(pick.below(static_cast<uint64_t>(p.dims.numel())));
+        double* w = m.parameters().values().data() + i;
+        const double keep = *w, h = 1e-5;
+        autograd::no_grad ng;
+        *w = keep + h;
+        const double fp = loss_of().value().item();
+        *w = keep - h;
+        const double fm = loss_of().value().item();
+        *w = keep;
+        const double num = (fp - fm) / (2 * h);
+        // Relative error, floored at 1e-4 so gradients near zero are judged by absolute error (FD noise ~1e-11).
+        const double err = std::abs(num - grads[i]) / std::max(1e-4, std::abs(num) + std::abs(grads[i]));
+        INFO(p.name << " element " << i - p.offset << ": analytic " << grads[i] << " numeric " << num);
+        CHECK(err < 1e-5);
+        worst = std::max(worst, err);
+        ++checked;
+      }
+    }
+    REQUIRE(checked >= 3 * 60);
+  }
+}
