@@ -1,0 +1,148 @@
+// mvg/objectives/coloring.hpp: in-context coloring (paper §3.2). Segmentation labels become single-
+// channel "colors" (gray levels in [0, 1]) so every task is image → image; predictions are decoded
+// back to classes by the nearest color among those the prompt used (plus background 0).
+//   binary:      one class vs background per sample (color 1); N classes → N samples, N passes.
+//   pre-defined: class n of dataset k has the fixed value Σ_{i<k} i·N_i + n (the paper's formula),
+//                mapped to a gray level value/max_value; the same organ in two datasets differs.
+//   random:      per sample, distinct gray levels drawn from a fixed palette for the classes
+//                present; prompt and query labels share the mapping; background stays 0.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <vector>
+
+#include "mvg/core/error.hpp"
+#include "mvg/core/random.hpp"
+#include "mvg/data/geometry.hpp"
+
+namespace mvg::objectives {
+
+using data::image2d;
+using label_map = image2d<std::uint8_t>;
+using color_image = image2d<float>;
+
+enum class coloring_scheme { binary, predefined, random };
+
+// class id → gray level; background (class 0) is always 0.
+struct color_mapping {
+  std::map<int, float> colors;
+
+  float color_of(int cls) const {
+    if (cls == 0) return 0.f;
+    auto it = colors.find(cls);
+    MVG_CHECK(it != colors.end(), "coloring: class ", cls, " has no color in this mapping");
+    return it->second;
+  }
+};
+
+// The fixed palette random coloring draws from: `levels` gray values evenly spaced in [min_level, 1].
+// Background 0 is kept apart from every class by at least min_level.
+struct palette {
+  int levels = 16;
+  float min_level = 0.2f;
+  float level(int i) const { return levels == 1 ? 1.f : min_level + (1.f - min_level) * float(i) / float(levels - 1); }
+};
+
+inline std::vector<int> classes_present(const label_map& l) {
+  std::vector<bool> seen(256, false);
+  for (auto v : l) seen[v] = true;
+  std::vector<int> out;
+  for (int c = 1; c < 256; ++c)
+    if (seen[c]) out.push_back(c);
+  return out;
+}
+
+// Random coloring: distinct palette levels for `classes`, drawn without replacement.
+inline color_mapping random_mapping(const std::vector<int>& classes, rng& g, const palette& p = {}) {
+  MVG_CHECK(static_cast<int>(classes.size()) <= p.levels, "random coloring: ", classes.size(),
+            " classes need more than the palette's ", p.levels, " levels");
+  std::vector<int> idx(static_cast<size_t>(p.levels));
+  for (int i = 0; i < p.levels; ++i) idx[i] = i;
+  color_mapping m;
+  for (std::size_t k = 0; k < classes.size(); ++k) {  // partial Fisher–Yates
+    const std::size_t j = k + static_cast<std::size_t>(g.below(idx.size() - k));
+    std::swap(idx[k], idx[j]);
+    m.colors[classes[k]] = p.level(idx[k]);
+  }
+  return m;
+}
+
+// Pre-defined coloring over K datasets with class counts N_1..N_K: class n (1-based) of dataset k
+// (1-based) has value Σ_{i<k} i·N_i + n, scaled by the largest value so colors lie in (0, 1].
+inline double predefined_value(const std::vector<int>& class_counts, int dataset, int cls) {
+  MVG_CHECK(dataset >= 1 && dataset <= static_cast<int>(class_counts.size()), "predefined coloring: dataset ",
+            dataset, " outside 1..", class_counts.size());
+  MVG_CHECK(cls >= 1 && cls <= class_counts[dataset - 1], "predefined coloring: class ", cls, " outside 1..",
+            class_counts[dataset - 1], " of dataset ", dataset);
+  double v = cls;
+  for (int i = 1; i < dataset; ++i) v += double(i) * class_counts[i - 1];
+  return v;
+}
+inline color_mapping predefined_mapping(const std::vector<int>& class_counts, int dataset) {
+  const int k = static_cast<int>(class_counts.size());
+  const double vmax = predefined_value(class_counts, k, class_counts[k - 1]);
+  color_mapping m;
+  for (int c = 1; c <= class_counts[dataset - 1]; ++c)
+    m.colors[c] = static_cast<float>(predefined_value(class_counts, dataset, c) / vmax);
+  return m;
+}
+
+// Binary coloring of one class: that class → 1, everything else → 0.
+inline color_mapping binary_mapping(int cls) {
+  color_mapping m;
+  m.colors[cls] = 1.f;
+  return m;
+}
+
+// Colors a label map (classes without a color under a binary mapping become background).
+inline color_image colorize(const label_map& l, const color_mapping& m, bool others_to_background = false) {
+  color_image out = xt::zeros<float>(l.shape());
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    const int c = l.flat(i);
+    if (c == 0) continue;
+    if (others_to_background && !m.colors.count(c)) continue;
+    out.flat(i) = m.color_of(c);
+  }
+  return out;
+}
+
+// Nearest color among background and the mapping's colors → class id.
+inline label_map decode(const color_image& pred, const color_mapping& m) {
+  label_map out = xt::zeros<std::uint8_t>(pred.shape());
+  for (std::size_t i = 0; i < pred.size(); ++i) {
+    const float v = pred.flat(i);
+    int best = 0;
+    float best_d = std::abs(v);
+    for (const auto& [cls, col] : m.colors) {
+      const float d = std::abs(v - col);
+      if (d < best_d) {
+        best_d = d;
+        best = cls;
+      }
+    }
+    out.flat(i) = static_cast<std::uint8_t>(best);
+  }
+  return out;
+}
+
+// Binary scheme, inference side: N per-class predictions (each ≈ 1 on its class) merged into one
+// map — each pixel takes the class with the highest prediction if that exceeds 0.5.
+inline label_map merge_binary(const std::vector<color_image>& preds, const std::vector<int>& classes) {
+  MVG_CHECK(!preds.empty() && preds.size() == classes.size(), "merge_binary: ", preds.size(), " predictions for ",
+            classes.size(), " classes");
+  label_map out = xt::zeros<std::uint8_t>(preds[0].shape());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    float best = 0.5f;
+    for (std::size_t k = 0; k < preds.size(); ++k)
+      if (preds[k].flat(i) > best) {
+        best = preds[k].flat(i);
+        out.flat(i) = static_cast<std::uint8_t>(classes[k]);
+      }
+  }
+  return out;
+}
+
+}  // namespace mvg::objectives

@@ -1,0 +1,121 @@
+// mvg/objectives/mim.hpp: the masked-image-modeling objective (paper Eq. 1, Painter-style).
+//   canvas slots [Px1, Py1, …, Pxn, Pyn, X, Y] with full attention; a fraction of the patch tokens of
+//   the label slots (optionally of the image slots too) is replaced by the mask token; the loss
+//   covers masked patches only (a 0/1 per-pixel weight, times the segmentation weights).
+// Masking: uniform (each label slot loses round(ratio·G) random tokens) or block-wise (BEiT: random
+// rectangles of aspect 0.3–3.3 until the count is reached); whole_query_label masks Y entirely,
+// which is what MIM-style inference does.
+#pragma once
+#include <cmath>
+
+#include "mvg/nn/model.hpp"
+#include "mvg/objectives/sample.hpp"
+#include "mvg/ops/loss.hpp"
+
+namespace mvg::objectives {
+
+enum class mask_strategy { uniform, block, whole_query_label };
+
+struct mim_options {
+  double mask_ratio = 0.75;  // the paper ablates 0.5 and 0.75
+  mask_strategy strategy = mask_strategy::block;
+  bool mask_images = false;  // also mask tokens of the image slots
+};
+
+// Token mask [slots · G] (1 = masked) for one canvas with `pairs` prompt pairs on a grid×grid patch grid.
+inline std::vector<float> mim_token_mask(int64_t pairs, int64_t grid, const mim_options& o, rng& g) {
+  MVG_CHECK(o.mask_ratio > 0 && o.mask_ratio <= 1, "mim: mask_ratio ", o.mask_ratio, " must be in (0, 1]");
+  const int64_t slots = 2 * pairs + 2, tokens = grid * grid;
+  std::vector<float> m(static_cast<size_t>(slots * tokens), 0.f);
+  if (o.strategy == mask_strategy::whole_query_label) {
+    std::fill(m.end() - tokens, m.end(), 1.f);
+    return m;
+  }
+  const int64_t want = std::max<int64_t>(1, std::llround(o.mask_ratio * double(tokens)));
+  for (int64_t s = 0; s < slots; ++s) {
+    if (s % 2 == 0 && !o.mask_images) continue;
+    float* slot = m.data() + s * tokens;
+    int64_t count = 0;
+    if (o.strategy == mask_strategy::uniform) {
+      std::vector<int64_t> idx(static_cast<size_t>(tokens));
+      for (int64_t i = 0; i < tokens; ++i) idx[i] = i;
+      for (int64_t k = 0; k < want; ++k) {
+        const int64_t j = k + static_cast<int64_t>(g.below(static_cast<uint64_t>(tokens - k)));
+        std::swap(idx[k], idx[j]);
+        slot[idx[k]] = 1.f;
+      }
+      continue;
+    }
+    for (int attempt = 0; count < want && attempt < 1000; ++attempt) {  // BEiT block-wise masking
+      const double area = g.uniform(std::min<double>(4, want - count), std::max<double>(4, want - count));
+      const double aspect = std::exp(g.uniform(std::log(0.3), std::log(1 / 0.3)));
+      const int64_t h = std::clamp<int64_t>(std::llround(std::sqrt(area * aspect)), 1, grid);
+      const int64_t w = std::clamp<int64_t>(std::llround(std::sqrt(area / aspect)), 1, grid);
+      const int64_t top = static_cast<int64_t>(g.below(static_cast<uint64_t>(grid - h + 1)));
+      const int64_t left = static_cast<int64_t>(g.below(static_cast<uint64_t>(grid - w + 1)));
+      for (int64_t y = top; y < top + h && count < want; ++y)
+        for (int64_t x = left; x < left + w && count < want; ++x)
+          if (slot[y * grid + x] == 0.f) {
+            slot[y * grid + x] = 1.f;
+            ++count;
+          }
+    }
+    for (int64_t i = 0; count < want && i < tokens; ++i)  // top up if the blocks fell short
+      if (slot[i] == 0.f) {
+        slot[i] = 1.f;
+        ++count;
+      }
+  }
+  return m;
+}
+
+struct mim_objective {
+  mim_options mask;
+  ops::loss_params loss{ops::loss_kind::smooth_l1, 0.01};
+
+  // The loss over the masked patches of the decoded slots (label slots; all slots if images are masked).
+  template <class Model>
+  typename Model::var_type operator()(const Model& m, const std::vector<sample>& batch, rng& g,
+                                      const typename Model::var_type* target_override = nullptr) const {
+    using T = typename Model::scalar;
+    using Bk = typename Model::backend_type;
+    using V = typename Model::var_type;
+    constexpr int64_t grid = Model::cfg.grid(), p = Model::cfg.patch, n = Model::cfg.image_size;
+    const auto pixels = sequence_pixels<T, Bk>(batch, n, true);
+    const int64_t pairs = static_cast<int64_t>(batch[0].pairs()), bt = static_cast<int64_t>(batch.size());
+    const int64_t slots = 2 * pairs + 2, tokens = grid * grid;
+    std::vector<float> tmask;
+    for (int64_t b = 0; b < bt; ++b) {
+      const auto mb = mim_token_mask(pairs, grid, mask, g);
+      tmask.insert(tmask.end(), mb.begin(), mb.end());
+    }
+    std::vector<int64_t> decode;
+    for (int64_t s = 0; s < slots; ++s)
+      if (s % 2 == 1 || mask.mask_images) decode.push_back(s);
+    // Targets are the decoded slots' own pixels; weights = masked patch × segmentation weight.
+    const auto px = pixels.to_host();
+    std::vector<T> tgt, w;
+    for (int64_t b = 0; b < bt; ++b)
+      for (int64_t s : decode) {
+        const sample& smp = batch[b];
+        const bool label = s % 2 == 1;
+        const auto& img = label ? (s == slots - 1 ? smp.target : smp.prompt_labels[s / 2])
+                                : (s == slots - 2 ? smp.query : smp.prompt_images[s / 2]);
+        const auto lw = label ? label_weights(smp, img) : data::image2d<float>(xt::ones<float>(img.shape()));
+        for (int64_t y = 0; y < n; ++y)
+          for (int64_t x = 0; x < n; ++x) {
+            const float masked = tmask[(b * slots + s) * tokens + (y / p) * grid + x / p];
+            tgt.push_back(px[((b * slots + s) * n + y) * n + x]);
+            w.push_back(masked * lw(y, x));
+          }
+      }
+    const auto token_mask = tensor<T, Bk>::from_host(shape{bt, slots * tokens}, std::vector<T>(tmask.begin(), tmask.end()));
+    auto pred = m.forward(pixels, sequence_roles(pairs, slots), &token_mask, attention_kind::full, decode);
+    const shape sh = pred.shape();
+    const V target = target_override ? *target_override : V(tensor<T, Bk>::from_host(sh, tgt));
+    const auto weight = tensor<T, Bk>::from_host(sh, w);
+    return ops::regression_loss(pred, target, &weight, loss);
+  }
+};
+
+}  // namespace mvg::objectives

@@ -1,0 +1,84 @@
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "mvg/objectives/coloring.hpp"
+
+using namespace mvg;
+using namespace mvg::objectives;
+
+namespace {
+// xtensor's operator== does not go through Catch's decomposer; compare explicitly.
+template <class A, class B>
+bool same(const A& a, const B& b) {
+  return a.shape() == b.shape() && std::equal(a.begin(), a.end(), b.begin());
+}
+label_map random_labels(uint64_t seed, int classes) {
+  rng g(seed);
+  label_map l = xt::zeros<std::uint8_t>({24, 24});
+  for (auto& v : l) v = static_cast<std::uint8_t>(g.below(classes + 1));
+  return l;
+}
+}  // namespace
+
+TEST_CASE("random coloring round-trips exactly and is shared by prompt and query", "[coloring]") {
+  const label_map prompt = random_labels(1, 5), query = random_labels(2, 5);
+  rng g(7);
+  const auto map = random_mapping(classes_present(prompt), g);
+  REQUIRE(same(decode(colorize(prompt, map), map), prompt));
+  REQUIRE(same(decode(colorize(query, map), map), query));  // the same mapping colors the query label
+  std::set<float> distinct;
+  for (const auto& [c, v] : map.colors) {
+    REQUIRE(v > 0.f);  // background keeps 0 to itself
+    distinct.insert(v);
+  }
+  REQUIRE(distinct.size() == map.colors.size());
+  // Different seeds give different mappings; the same seed the same one.
+  rng a(7), b(8);
+  const auto same = random_mapping(classes_present(prompt), a), other = random_mapping(classes_present(prompt), b);
+  REQUIRE(same.colors == map.colors);
+  REQUIRE(other.colors != map.colors);
+}
+
+TEST_CASE("pre-defined coloring follows Σ_{i<k} i·N_i + n and round-trips", "[coloring]") {
+  const std::vector<int> counts = {3, 4, 2};  // three datasets
+  REQUIRE(predefined_value(counts, 1, 2) == 2);
+  REQUIRE(predefined_value(counts, 2, 1) == 1 * 3 + 1);
+  REQUIRE(predefined_value(counts, 3, 2) == 1 * 3 + 2 * 4 + 2);
+  const auto m2 = predefined_mapping(counts, 2);
+  REQUIRE(m2.colors.at(1) == Approx(4.0 / 13.0));
+  REQUIRE(m2.colors.at(4) == Approx(7.0 / 13.0));
+  const auto m3 = predefined_mapping(counts, 3);
+  REQUIRE(m3.colors.at(2) == Approx(1.0));
+  // Class 1 of dataset 2 and class 1 of dataset 3 get different colors (same organ, other dataset).
+  REQUIRE(m2.colors.at(1) != m3.colors.at(1));
+  const label_map l = random_labels(3, 4);
+  REQUIRE(same(decode(colorize(l, m2), m2), l));
+  REQUIRE_THROWS_WITH(predefined_value(counts, 2, 5), Catch::Contains("class 5 outside 1..4"));
+}
+
+TEST_CASE("binary coloring splits classes and merges predictions back exactly", "[coloring]") {
+  const label_map l = random_labels(4, 3);
+  const auto classes = classes_present(l);
+  std::vector<color_image> preds;
+  for (int c : classes) {
+    const auto img = colorize(l, binary_mapping(c), true);
+    for (std::size_t i = 0; i < l.size(); ++i) REQUIRE(img.flat(i) == (l.flat(i) == c ? 1.f : 0.f));
+    preds.push_back(img);
+  }
+  REQUIRE(same(merge_binary(preds, classes), l));
+}
+
+TEST_CASE("decoding picks the nearest of the prompt's colors, background included", "[coloring]") {
+  color_mapping m;
+  m.colors[3] = 0.4f;
+  m.colors[7] = 0.9f;
+  color_image p = xt::zeros<float>({1, 5});
+  p(0, 0) = 0.1f;
+  p(0, 1) = 0.3f;
+  p(0, 2) = 0.64f;
+  p(0, 3) = 0.66f;
+  p(0, 4) = 1.3f;
+  const auto d = decode(p, m);
+  REQUIRE(std::vector<int>(d.begin(), d.end()) == std::vector<int>{0, 3, 3, 7, 7});
+}
