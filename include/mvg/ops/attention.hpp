@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mvg/ops/detail.hpp"
+#include "mvg/ops/matmul.hpp"
 #include "mvg/ops/shape_ops.hpp"
 #include "mvg/ops/softmax.hpp"
 
@@ -55,25 +56,6 @@ std::vector<attention_group> attention_groups(const attention_mask<T, B>& mask, 
   return groups;
 }
 
-// C[bh] (+)= op(A[bh]) op(B[bh]) for every (batch, head) matrix with explicit leading dimensions.
-template <class T, backend B>
-void head_gemm(int64_t bh, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-               int64_t sa, const T* b, int64_t ldb, int64_t sb, T beta, T* c, int64_t ldc, int64_t sc) {
-  gemm_args g;
-  g.trans_a = ta;
-  g.trans_b = tb;
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.lda = lda;
-  g.ldb = ldb;
-  g.ldc = ldc;
-  g.batch = bh;
-  g.stride_a = sa;
-  g.stride_b = sb;
-  g.stride_c = sc;
-  B::gemm(g, alpha, a, b, beta, c);
-}
 }  // namespace detail
 
 template <class T, backend B>
@@ -102,7 +84,7 @@ var<T, B> attention(const var<T, B>& qkv, int64_t heads, const attention_mask<T,
   tensor<T, B> oh(shape{bh, t, dh});
   T* p = probs.data();
   for (const auto& gr : groups)  // scores = scale · q kᵀ over the visible keys
-    detail::head_gemm<T, B>(bh, false, true, gr.rows, gr.keys, dh, scale, q + gr.row0 * dh, dh, t * dh, k, dh,
+    detail::strided_gemm<T, B>(bh, false, true, gr.rows, gr.keys, dh, scale, q + gr.row0 * dh, dh, t * dh, k, dh,
                             t * dh, T(0), p + gr.row0 * t, t, t * t);
   {
     const T* mp = mask.type == attention_mask<T, B>::kind::additive ? mask.additive.data() : nullptr;
@@ -116,7 +98,7 @@ var<T, B> attention(const var<T, B>& qkv, int64_t heads, const attention_mask<T,
     });
   }
   for (const auto& gr : groups)  // out = probs v
-    detail::head_gemm<T, B>(bh, false, false, gr.rows, dh, gr.keys, T(1), p + gr.row0 * t, t, t * t, v, dh, t * dh,
+    detail::strided_gemm<T, B>(bh, false, false, gr.rows, dh, gr.keys, T(1), p + gr.row0 * t, t, t * t, v, dh, t * dh,
                             T(0), oh.data() + gr.row0 * dh, dh, t * dh);
   // [B, H, T, dh] → [B, T, H, dh] = [B, T, D]
   shape merged_shape;
@@ -146,9 +128,9 @@ var<T, B> attention(const var<T, B>& qkv, int64_t heads, const attention_mask<T,
     const T* go = doh.data();
     for (const auto& gr : groups) {
       // dv[keys] += pᵀ dout ; dp = dout vᵀ
-      detail::head_gemm<T, B>(bh, true, false, gr.keys, dh, gr.rows, T(1), p + gr.row0 * t, t, t * t,
+      detail::strided_gemm<T, B>(bh, true, false, gr.keys, dh, gr.rows, T(1), p + gr.row0 * t, t, t * t,
                               go + gr.row0 * dh, dh, t * dh, T(1), dv, dh, t * dh);
-      detail::head_gemm<T, B>(bh, false, true, gr.rows, gr.keys, dh, T(1), go + gr.row0 * dh, dh, t * dh, v, dh,
+      detail::strided_gemm<T, B>(bh, false, true, gr.rows, gr.keys, dh, T(1), go + gr.row0 * dh, dh, t * dh, v, dh,
                               t * dh, T(0), dpp + gr.row0 * t, t, t * t);
     }
     // dscores = p ⊙ (dp − Σ dp·p), in place (entries outside the visible keys have p = 0 → 0).
@@ -161,9 +143,9 @@ var<T, B> attention(const var<T, B>& qkv, int64_t heads, const attention_mask<T,
     });
     for (const auto& gr : groups) {
       // dq = scale · ds k ; dk[keys] += scale · dsᵀ q
-      detail::head_gemm<T, B>(bh, false, false, gr.rows, dh, gr.keys, scale, dpp + gr.row0 * t, t, t * t, k, dh,
+      detail::strided_gemm<T, B>(bh, false, false, gr.rows, dh, gr.keys, scale, dpp + gr.row0 * t, t, t * t, k, dh,
                               t * dh, T(0), dq + gr.row0 * dh, dh, t * dh);
-      detail::head_gemm<T, B>(bh, true, false, gr.keys, dh, gr.rows, scale, dpp + gr.row0 * t, t, t * t,
+      detail::strided_gemm<T, B>(bh, true, false, gr.keys, dh, gr.rows, scale, dpp + gr.row0 * t, t, t * t,
                               q + gr.row0 * dh, dh, t * dh, T(1), dk, dh, t * dh);
     }
     detail::permute_add_back<T, B>(to_heads, dqkvh.data(), xs->get().data(), dqkvh.numel());

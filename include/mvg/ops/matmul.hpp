@@ -7,24 +7,30 @@
 namespace mvg::ops {
 
 namespace detail {
-// C (+)= op(A) op(B) over dense row-major matrices; batch > 1 uses fixed element strides.
+// C[i] (+)= alpha · op(A[i]) op(B[i]) for i < batch, with explicit leading dimensions and strides.
 template <class T, backend B>
-void dense_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c, T beta,
-                int64_t batch = 1, int64_t sa = 0, int64_t sb = 0, int64_t sc = 0) {
+void strided_gemm(int64_t batch, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+                  int64_t sa, const T* b, int64_t ldb, int64_t sb, T beta, T* c, int64_t ldc, int64_t sc) {
   gemm_args g;
   g.trans_a = ta;
   g.trans_b = tb;
   g.m = m;
   g.n = n;
   g.k = k;
-  g.lda = ta ? m : k;
-  g.ldb = tb ? k : n;
-  g.ldc = n;
+  g.lda = lda;
+  g.ldb = ldb;
+  g.ldc = ldc;
   g.batch = batch;
   g.stride_a = sa;
   g.stride_b = sb;
   g.stride_c = sc;
-  B::gemm(g, T(1), a, b, beta, c);
+  B::gemm(g, alpha, a, b, beta, c);
+}
+// The same over dense row-major matrices (leading dimensions follow from the shapes).
+template <class T, backend B>
+void dense_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c, T beta,
+                int64_t batch = 1, int64_t sa = 0, int64_t sb = 0, int64_t sc = 0) {
+  strided_gemm<T, B>(batch, ta, tb, m, n, k, T(1), a, ta ? m : k, sa, b, tb ? k : n, sb, beta, c, n, sc);
 }
 }  // namespace detail
 
