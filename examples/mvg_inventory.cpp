@@ -1,10 +1,14 @@
-// mvg_inventory: prints the segmentation benchmark (sets, slices per split, classes) and writes one
-// contact sheet per set so a person can check that images and labels line up.
+// mvg_inventory: prints the benchmark — the segmentation sets (slices per split, classes) and the
+// image-to-image tasks (denoising, inpainting, synthesis: pairs per split, measured noise) — and writes
+// one contact sheet per set and per task so a person can check that images, labels and targets line up.
 //
 //   mvg_inventory [--size 64] [--out runs/inventory] [--data DIR] [--manifest FILE]
 //
-// Each sheet has one row per split; every cell is the slice and, to its right, the slice with its
-// label overlaid (one colour per class). Per-label sets show one sample from each of several tasks.
+// Segmentation sheets have one row per split; every cell is the slice and, to its right, the slice with
+// its label overlaid (one colour per class). Per-label sets show one sample from each of several tasks.
+// Image-task sheets (<task>.png) have one row per split; every cell is input | target, plus for
+// denoising the noise alone (input − target, grey = 0, ±100 HU for CT, ±0.15 for MRI) and for
+// inpainting the hole in red.
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -14,11 +18,14 @@
 
 #include "mvg/data/benchmark.hpp"
 #include "mvg/data/image_io.hpp"
+#include "mvg/data/image_tasks.hpp"
 
 namespace {
 
 using mvg::data::benchmark_set;
 using mvg::data::seg_sample;
+using mvg::data::image_pair;
+using mvg::data::image_task;
 
 constexpr std::array<std::array<float, 3>, 9> palette = {{{0, 0, 0},       {1, .2f, .2f}, {.2f, 1, .2f},
                                                           {.3f, .5f, 1},   {1, 1, .2f},   {1, .3f, 1},
@@ -88,6 +95,56 @@ void print_set(const benchmark_set& set) {
   }
 }
 
+// input | target [| noise or hole] of one pair at (row, col).
+void paste_pair(xt::xtensor<float, 3>& sheet, const image_task& t, const image_pair& p, std::size_t row,
+                std::size_t col) {
+  const std::size_t n = t.image_size;
+  const bool ct = t.recipe == "ct-lowdose";
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t c = 0; c < n; ++c) {
+      const float in = p.input(r, c), tg = p.target(r, c);
+      float third[3] = {1, 1, 1};
+      if (t.kind == mvg::data::image_task_kind::denoising) {
+        // CT: the window spans 3000 HU, show ±100 HU; MRI: ±0.15
+        const float d = ct ? (in - tg) * 3000.0f / 200.0f : (in - tg) / 0.3f;
+        third[0] = third[1] = third[2] = std::clamp(0.5f + d, 0.0f, 1.0f);
+      } else if (t.kind == mvg::data::image_task_kind::inpainting) {
+        third[0] = p.hole(r, c) ? 1.0f : tg, third[1] = third[2] = p.hole(r, c) ? 0.2f : tg;
+      }
+      for (std::size_t ch = 0; ch < 3; ++ch) {
+        sheet(row + r, col + c, ch) = in;
+        sheet(row + r, col + n + c, ch) = tg;
+        if (t.kind != mvg::data::image_task_kind::synthesis) sheet(row + r, col + 2 * n + c, ch) = third[ch];
+      }
+    }
+}
+
+void write_task_sheet(const image_task& t, const std::filesystem::path& file, std::size_t cols = 6) {
+  const std::size_t n = t.image_size, gap = 2, panels = t.kind == mvg::data::image_task_kind::synthesis ? 2 : 3;
+  const std::size_t cell_w = panels * n + 2 * gap;
+  const std::vector<const std::vector<image_pair>*> rows = {&t.prompt_pool(), &t.test};
+  xt::xtensor<float, 3> sheet = xt::ones<float>({rows.size() * (n + gap), cols * cell_w, std::size_t{3}});
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto& list = *rows[r];
+    for (std::size_t c = 0; c < cols && c < list.size(); ++c)
+      paste_pair(sheet, t, list[c * list.size() / std::min(cols, list.size())], r * (n + gap), c * cell_w);
+  }
+  mvg::data::write_png(file, sheet);
+}
+
+void print_task(const image_task& t) {
+  std::printf("%-16s %-13s %-10s %4.2f mm  %s %4zu  test %4zu\n", t.name.c_str(), t.recipe.c_str(),
+              mvg::data::kind_name(t.kind), t.slice_mm, t.test_only ? "support" : "train  ", t.prompt_pool().size(),
+              t.test.size());
+  std::printf("  %s\n", t.description.c_str());
+  if (!t.measured.empty()) {
+    std::printf("  measured:");
+    for (const auto& [k, v] : t.measured) std::printf(" %s=%.4g", k.c_str(), v);
+    std::printf("\n");
+  }
+  if (!t.caveat.empty()) std::printf("  caveat: %s\n", t.caveat.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -109,7 +166,15 @@ int main(int argc, char** argv) try {
     print_set(set);
     write_sheet(set, out / (set.name + ".png"));
   }
-  std::printf("contact sheets: %s/<set>.png\n", out.string().c_str());
+  mvg::data::image_task_options iopt;
+  iopt.image_size = opt.image_size, iopt.manifest = opt.manifest, iopt.data_dir = opt.data_dir;
+  const auto tasks = mvg::data::load_image_tasks(iopt);
+  std::printf("\nimage-to-image tasks at %zu² (loaded in %.2f s)\n", opt.image_size, tasks.load_seconds);
+  for (const auto& t : tasks.tasks) {
+    print_task(t);
+    write_task_sheet(t, out / (t.name + ".png"));
+  }
+  std::printf("contact sheets: %s/<set or task>.png\n", out.string().c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "%s\n", e.what());

@@ -7,4 +7,5 @@ scripts/setup.sh
 jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMVG_BUILD_TESTS=ON >/dev/null
 cmake --build build -j"$jobs"
-ctest --test-dir build --output-on-failure -j"$jobs" --timeout 900
+# Passive waiting: with ctest -j and OpenMP both using the cores, spinning threads would starve each other.
+OMP_WAIT_POLICY=passive ctest --test-dir build --output-on-failure -j"$jobs" --timeout 900

@@ -1,5 +1,7 @@
 // mvg/data/manifest.hpp: the committed benchmark manifest (data/benchmark.manifest) and where the
-// data lives. Contract: "file <id> <path>" and "set <name> key=value…" lines, '#' comments; every
+// data lives. Contract: "file <id> <path>", "set <name> key=value…" (segmentation sets) and
+// "pairs <name> key=value…" (image-to-image tasks: denoising, inpainting, synthesis; image/target may
+// list several file ids separated by commas) lines, '#' comments; every
 // malformed line, unknown key, undefined file id or overlapping slab is an mvg::error naming the
 // manifest and the line number. Parsing touches no data file.
 #pragma once
@@ -26,6 +28,7 @@ struct set_spec {
   std::string name;
   std::map<std::string, std::string> keys;  // the raw key=value pairs
   std::vector<slab> train, test;
+  std::vector<slab> support;  // pairs lines: prompt-only slabs of a test-only task (D3)
   std::size_t support_every = 0, query_gap = 0;
   int line = 0;
 
@@ -45,6 +48,7 @@ struct manifest {
   std::filesystem::path path;
   std::map<std::string, std::string> files;  // id -> path relative to the data directory
   std::vector<set_spec> sets;
+  std::vector<set_spec> pairs;  // image-to-image tasks (image_tasks.hpp)
 };
 
 namespace detail {
@@ -80,7 +84,9 @@ inline manifest read_manifest(const std::filesystem::path& path) {
   m.path = path;
   static const std::set<std::string> known = {"image", "labels", "table", "task", "threshold", "largest", "axis",
                                               "orient", "norm", "train", "test", "guard_mm", "support_every",
-                                              "query_gap", "min_fg", "seed", "class", "prefix"};
+                                              "query_gap", "min_fg", "seed", "class", "prefix",
+                                              // pairs lines
+                                              "recipe", "target", "dose", "sigma_pct", "support"};
   std::string line;
   for (int no = 1; std::getline(in, line); ++no) {
     const std::string where = path.string() + ": line " + std::to_string(no);
@@ -121,8 +127,35 @@ inline manifest read_manifest(const std::filesystem::path& path) {
             MVG_CHECK(a.last < b.first || a.first > b.last, where, ": a train slab overlaps a test slab");
       }
       m.sets.push_back(std::move(s));
+    } else if (kind == "pairs") {
+      set_spec s;
+      s.line = no;
+      MVG_CHECK(static_cast<bool>(ls >> s.name), where, ": expected 'pairs <name> key=value...'");
+      for (const auto& o : m.pairs) MVG_CHECK(o.name != s.name, where, ": pairs '", s.name, "' defined twice");
+      for (std::string kv; ls >> kv;) {
+        const auto eq = kv.find('=');
+        MVG_CHECK(eq != std::string::npos && eq > 0, where, ": '", kv, "' is not key=value");
+        const std::string key = kv.substr(0, eq);
+        MVG_CHECK(known.count(key), where, ": unknown key '", key, "'");
+        s.keys[key] = kv.substr(eq + 1);
+      }
+      for (const char* f : {"image", "labels", "target"})
+        if (s.keys.count(f)) {
+          std::stringstream ids(s.keys[f]);
+          for (std::string id; std::getline(ids, id, ',');)
+            MVG_CHECK(m.files.count(id), where, ": ", f, "=", id, " names no 'file' line above");
+        }
+      s.test = detail::manifest_slabs(s.get("test", path.string()), where + " (test)");
+      if (s.keys.count("train")) s.train = detail::manifest_slabs(s.keys["train"], where + " (train)");
+      if (s.keys.count("support")) s.support = detail::manifest_slabs(s.keys["support"], where + " (support)");
+      MVG_CHECK(!s.train.empty() || !s.support.empty(), where, ": pairs need train= or (test-only) support= slabs");
+      for (const auto* other : {&s.train, &s.support})
+        for (const auto& a : *other)
+          for (const auto& b : s.test)
+            MVG_CHECK(a.last < b.first || a.first > b.last, where, ": a train/support slab overlaps a test slab");
+      m.pairs.push_back(std::move(s));
     } else {
-      ::mvg::detail::fail(where, ": unknown line kind '", kind, "' (expected file or set)");
+      ::mvg::detail::fail(where, ": unknown line kind '", kind, "' (expected file, set or pairs)");
     }
   }
   MVG_CHECK(!m.sets.empty(), path.string(), ": manifest defines no set");

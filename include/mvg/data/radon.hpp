@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <numbers>
 #include <vector>
 
@@ -57,40 +58,42 @@ public:
   image2d<float> radon(const image2d<float>& img) const {
     MVG_CHECK(img.shape()[0] == n_ && img.shape()[1] == n_, "radon: expected a ", n_, "×", n_, " image, got ",
               img.shape()[0], "×", img.shape()[1]);
+    // Zero-padded copies (2 px each side) of the image and its transpose: rays closer to the y axis take
+    // one sample per row of the image, the others one per row of the transpose, with the same loop.
+    const std::size_t P = n_ + 4;
+    std::vector<float> pad(P * P, 0.0f), padt(P * P, 0.0f);
+    for (std::size_t r = 0; r < n_; ++r)
+      for (std::size_t c = 0; c < n_; ++c) pad[(r + 2) * P + c + 2] = padt[(c + 2) * P + r + 2] = img(r, c);
     image2d<float> sino = image2d<float>::from_shape({views_, bins_});
-    const double c0 = 0.5 * static_cast<double>(n_ - 1);
-    const auto N = static_cast<std::ptrdiff_t>(n_);
-    const float* f = img.data();
+    const double c0 = 0.5 * static_cast<double>(n_ - 1), N = static_cast<double>(n_);
     for (std::size_t v = 0; v < views_; ++v) {
       const double c = cos_[v], s = sin_[v];
-      const bool by_row = std::abs(c) >= std::abs(s);  // the ray runs closer to the y axis: one sample per row
+      const bool by_row = std::abs(c) >= std::abs(s);
+      // sample i of the ray at bin sk lies at (padded) position x = A + i·B along the row i (+2)
+      const double along = by_row ? c : s, across = by_row ? s : c;
+      const float* src = by_row ? pad.data() : padt.data();
+      const double B = -across / along, len = 1.0 / std::abs(along);
       for (std::size_t k = 0; k < bins_; ++k) {
-        const double sk = bin_position(k);
-        double acc = 0;
-        if (by_row) {
-          // points with x·c + y·s = sk: x = (sk − y·s)/c
-          for (std::ptrdiff_t r = 0; r < N; ++r) {
-            const double y = static_cast<double>(r) - c0;
-            const double col = (sk - y * s) / c + c0;
-            const double fl = std::floor(col);
-            const auto j = static_cast<std::ptrdiff_t>(fl);
-            const double w = col - fl;
-            if (j >= 0 && j < N) acc += (1 - w) * f[r * N + j];
-            if (j + 1 >= 0 && j + 1 < N) acc += w * f[r * N + j + 1];
-          }
-          sino(v, k) = static_cast<float>(acc / std::abs(c));
+        const double A = (bin_position(k) + c0 * across) / along + c0 + 2;
+        // keep samples with x in [0.5, N + 2.5]: the rest only touch the zero padding
+        double lo = 0, hi = N - 1;
+        if (std::abs(B) < 1e-12) {
+          if (A < 0.5 || A > N + 2.5) hi = -1;
         } else {
-          for (std::ptrdiff_t col = 0; col < N; ++col) {
-            const double x = static_cast<double>(col) - c0;
-            const double row = (sk - x * c) / s + c0;
-            const double fl = std::floor(row);
-            const auto i = static_cast<std::ptrdiff_t>(fl);
-            const double w = row - fl;
-            if (i >= 0 && i < N) acc += (1 - w) * f[i * N + col];
-            if (i + 1 >= 0 && i + 1 < N) acc += w * f[(i + 1) * N + col];
-          }
-          sino(v, k) = static_cast<float>(acc / std::abs(s));
+          double t0 = (0.5 - A) / B, t1 = (N + 2.5 - A) / B;
+          if (t0 > t1) std::swap(t0, t1);
+          lo = std::max(lo, std::ceil(t0)), hi = std::min(hi, std::floor(t1));
         }
+        float acc = 0;
+        const auto Af = static_cast<float>(A), Bf = static_cast<float>(B);
+        for (auto i = static_cast<std::ptrdiff_t>(lo); i <= static_cast<std::ptrdiff_t>(hi); ++i) {
+          const float x = Af + static_cast<float>(i) * Bf;
+          const auto j = static_cast<std::int32_t>(x);
+          const float w = x - static_cast<float>(j);
+          const float* row = src + (static_cast<std::size_t>(i) + 2) * P;
+          acc += row[j] + w * (row[j + 1] - row[j]);
+        }
+        sino(v, k) = static_cast<float>(acc * len);
       }
     }
     return sino;
@@ -107,20 +110,20 @@ public:
     image2d<float> img = image2d<float>::from_shape({n_, n_});
     std::fill(img.begin(), img.end(), 0.0f);
     const double c0 = 0.5 * static_cast<double>(n_ - 1), k0 = 0.5 * static_cast<double>(bins_ - 1);
-    const auto B = static_cast<std::ptrdiff_t>(bins_);
     for (std::size_t v = 0; v < views_; ++v) {
       const float* qv = q.data() + v * bins_;
       const double c = cos_[v], s = sin_[v];
       for (std::size_t r = 0; r < n_; ++r) {
         const double y = static_cast<double>(r) - c0;
         const double t0 = -c0 * c + y * s + k0;  // detector coordinate of column 0, advancing by c per column
+        const auto cf = static_cast<float>(c);
         float* out = &img(r, 0);
         for (std::size_t col = 0; col < n_; ++col) {
-          const double t = t0 + static_cast<double>(col) * c;
-          const auto i = static_cast<std::ptrdiff_t>(t);  // t ≥ 0 always: bins cover the image's diagonal
-          if (i < 0 || i + 1 >= B) continue;
-          const float w = static_cast<float>(t - static_cast<double>(i));
-          out[col] += qv[i] + w * (qv[i + 1] - qv[i]);
+          // 1 ≤ t ≤ bins − 2 always: the bins cover the image's diagonal with a margin
+          const float t = static_cast<float>(t0) + static_cast<float>(col) * cf;
+          const auto i = static_cast<std::int32_t>(t);
+          const float w = t - static_cast<float>(i), a = qv[i];
+          out[col] += a + w * (qv[i + 1] - a);
         }
       }
     }
