@@ -33,7 +33,7 @@ TEST_CASE("tape records only in grad mode and only for inputs that need grad", "
   tape.clear();
 }
 
-TEST_CASE("backward accumulates into existing gradients; zeroing is explicit", "[autograd]") {
+TEST_CASE("backward accumulates into existing gradients and zeroing is explicit", "[autograd]") {
   autograd::current_tape().clear();
   auto grad_buffer = ftensor::full({2}, 10.f);  // a sentinel, as if a previous step left it there
   fvar x(ftensor::from_host({2}, {1.f, 2.f}), grad_buffer);
@@ -54,7 +54,7 @@ TEST_CASE("a var used twice receives both gradient contributions", "[autograd]")
   REQUIRE(x.grad().to_host()[0] == Approx(11.f));
 }
 
-TEST_CASE("backward releases the tape; calling it without grad throws", "[autograd][errors]") {
+TEST_CASE("backward releases the tape and throws without grad", "[autograd][errors]") {
   autograd::current_tape().clear();
   fvar x(ftensor::from_host({1}, {3.f}), true);
   auto y = ops::sum(ops::mul(x, x));

@@ -194,7 +194,7 @@ TEST_CASE("hybrid schedule frequencies match the configured probabilities over 1
   for (int i = 0; i < 100; ++i) REQUIRE(h.draw_task(a) == h.draw_task(b));
 }
 
-TEST_CASE("inference API: AR and MIM predictions have the query's size; segmentation decodes", "[objectives]") {
+TEST_CASE("inference API: AR and MIM predictions have the query size and segmentation decodes to prompt classes", "[objectives]") {
   model_t m(3);
   rng g(6);
   const auto s = make_sample(g, 1);
