@@ -4,6 +4,7 @@
 // parameter views into one buffer). Copying a tensor copies the handle, not the data (like
 // torch.Tensor); clone() copies the data.
 #pragma once
+#include <algorithm>
 #include <memory>
 #include <vector>
 

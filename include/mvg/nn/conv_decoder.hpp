@@ -3,6 +3,7 @@
 //   → Conv3×3(C→C, pad 1) → LayerNorm over channels → GELU → Conv1×1(C→1) → [Bt, S, H, W]
 // One output channel, no activation (pixels are regressed directly, in [0, 1] units).
 #pragma once
+#include "mvg/nn/config.hpp"
 #include "mvg/nn/linear.hpp"
 #include "mvg/ops/channel_layer_norm.hpp"
 #include "mvg/ops/conv2d.hpp"
