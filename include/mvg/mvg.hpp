@@ -34,6 +34,7 @@
 #include "mvg/nn/model.hpp"
 #include "mvg/objectives/hybrid.hpp"
 #include "mvg/objectives/inference.hpp"
+#include "mvg/objectives/task_sampler.hpp"
 #include "mvg/ops.hpp"
 #include "mvg/optim/adamw.hpp"
 #include "mvg/optim/lr_schedule.hpp"
