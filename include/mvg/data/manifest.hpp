@@ -75,6 +75,24 @@ inline std::vector<slab> manifest_slabs(const std::string& v, const std::string&
   return out;
 }
 
+// "<kind> <name> key=value ..." → a spec with its line, name and keys; the name must be new among
+// `taken` and every key one of `known`.
+inline set_spec manifest_entry(std::istringstream& ls, const std::string& kind, int no, const std::string& where,
+                               const std::set<std::string>& known, const std::vector<set_spec>& taken) {
+  set_spec s;
+  s.line = no;
+  MVG_CHECK(static_cast<bool>(ls >> s.name), where, ": expected '", kind, " <name> key=value...'");
+  for (const auto& o : taken) MVG_CHECK(o.name != s.name, where, ": ", kind, " '", s.name, "' defined twice");
+  for (std::string kv; ls >> kv;) {
+    const auto eq = kv.find('=');
+    MVG_CHECK(eq != std::string::npos && eq > 0, where, ": '", kv, "' is not key=value");
+    const std::string key = kv.substr(0, eq);
+    MVG_CHECK(known.count(key), where, ": unknown key '", key, "'");
+    s.keys[key] = kv.substr(eq + 1);
+  }
+  return s;
+}
+
 }  // namespace detail
 
 inline manifest read_manifest(const std::filesystem::path& path) {
@@ -100,17 +118,7 @@ inline manifest read_manifest(const std::filesystem::path& path) {
       MVG_CHECK(rel.find("..") == std::string::npos && rel[0] != '/', where, ": file path must stay inside the data directory");
       MVG_CHECK(m.files.emplace(id, rel).second, where, ": file id '", id, "' defined twice");
     } else if (kind == "set") {
-      set_spec s;
-      s.line = no;
-      MVG_CHECK(static_cast<bool>(ls >> s.name), where, ": expected 'set <name> key=value...'");
-      for (const auto& o : m.sets) MVG_CHECK(o.name != s.name, where, ": set '", s.name, "' defined twice");
-      for (std::string kv; ls >> kv;) {
-        const auto eq = kv.find('=');
-        MVG_CHECK(eq != std::string::npos && eq > 0, where, ": '", kv, "' is not key=value");
-        const std::string key = kv.substr(0, eq);
-        MVG_CHECK(known.count(key), where, ": unknown key '", key, "'");
-        s.keys[key] = kv.substr(eq + 1);
-      }
+      set_spec s = detail::manifest_entry(ls, kind, no, where, known, m.sets);
       for (const char* f : {"image", "labels", "table"})
         if (s.keys.count(f))
           MVG_CHECK(m.files.count(s.keys[f]), where, ": ", f, "=", s.keys[f], " names no 'file' line above");
@@ -128,17 +136,7 @@ inline manifest read_manifest(const std::filesystem::path& path) {
       }
       m.sets.push_back(std::move(s));
     } else if (kind == "pairs") {
-      set_spec s;
-      s.line = no;
-      MVG_CHECK(static_cast<bool>(ls >> s.name), where, ": expected 'pairs <name> key=value...'");
-      for (const auto& o : m.pairs) MVG_CHECK(o.name != s.name, where, ": pairs '", s.name, "' defined twice");
-      for (std::string kv; ls >> kv;) {
-        const auto eq = kv.find('=');
-        MVG_CHECK(eq != std::string::npos && eq > 0, where, ": '", kv, "' is not key=value");
-        const std::string key = kv.substr(0, eq);
-        MVG_CHECK(known.count(key), where, ": unknown key '", key, "'");
-        s.keys[key] = kv.substr(eq + 1);
-      }
+      set_spec s = detail::manifest_entry(ls, kind, no, where, known, m.pairs);
       for (const char* f : {"image", "labels", "target"})
         if (s.keys.count(f)) {
           std::stringstream ids(s.keys[f]);
