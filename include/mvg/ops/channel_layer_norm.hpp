@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "mvg/ops/detail.hpp"
+#include "mvg/ops/layer_norm.hpp"
 
 namespace mvg::ops {
 
@@ -21,18 +22,8 @@ var<T, B> channel_layer_norm(const var<T, B>& x, const var<T, B>& weight, const 
   // One pixel per item; channels are hw apart. Pixels of one image are adjacent, so loops over c
   // read contiguous memory across neighbouring items.
   B::parallel_for(n * hw, [=] MVG_HD(int64_t i) {
-    const int64_t img = i / hw, p = i % hw;
-    const T* xi = xp + img * c * hw + p;
-    T mu = 0;
-    for (int64_t k = 0; k < c; ++k) mu += xi[k * hw];
-    mu /= T(c);
-    T var = 0;
-    for (int64_t k = 0; k < c; ++k) var += (xi[k * hw] - mu) * (xi[k * hw] - mu);
-    const T rs = T(1) / std::sqrt(var / T(c) + eps);
-    T* yi = yp + img * c * hw + p;
-    for (int64_t k = 0; k < c; ++k) yi[k * hw] = (xi[k * hw] - mu) * rs * wp[k] + bp[k];
-    mp[i] = mu;
-    rp[i] = rs;
+    const int64_t base = (i / hw) * c * hw + i % hw;
+    detail::layer_norm_forward(xp + base, yp + base, c, hw, wp, bp, eps, mp[i], rp[i]);
   });
   const bool rec = autograd::should_record(x, weight, bias);
   auto out = autograd::result(y, rec);
@@ -44,19 +35,7 @@ var<T, B> channel_layer_norm(const var<T, B>& x, const var<T, B>& weight, const 
       T* gx = xs->get().data();
       B::parallel_for(n * hw, [=] MVG_HD(int64_t i) {
         const int64_t base = (i / hw) * c * hw + i % hw;
-        const T mu = mp[i], rs = rp[i];
-        T s1 = 0, s2 = 0;
-        for (int64_t k = 0; k < c; ++k) {
-          const T gw = g[base + k * hw] * wp[k];
-          s1 += gw;
-          s2 += gw * (xp[base + k * hw] - mu) * rs;
-        }
-        s1 /= T(c);
-        s2 /= T(c);
-        for (int64_t k = 0; k < c; ++k) {
-          const int64_t e = base + k * hw;
-          gx[e] += rs * (g[e] * wp[k] - s1 - (xp[e] - mu) * rs * s2);
-        }
+        detail::layer_norm_backward_input(g + base, xp + base, gx + base, c, hw, wp, mp[i], rp[i]);
       });
     }
     if (ws || bs) {

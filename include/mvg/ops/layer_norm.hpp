@@ -9,6 +9,39 @@
 
 namespace mvg::ops {
 
+namespace detail {
+// LayerNorm of d values spaced `stride` apart (1 for a row, H·W for the channels of an NCHW pixel):
+// y = (x − μ)·rstd·w + b. Returns μ and rstd for backward.
+template <class T>
+MVG_HD inline void layer_norm_forward(const T* x, T* y, int64_t d, int64_t stride, const T* w, const T* b, T eps,
+                                      T& mu_out, T& rstd_out) {
+  T mu = 0;
+  for (int64_t j = 0; j < d; ++j) mu += x[j * stride];
+  mu /= T(d);
+  T var = 0;
+  for (int64_t j = 0; j < d; ++j) var += (x[j * stride] - mu) * (x[j * stride] - mu);
+  const T rs = T(1) / std::sqrt(var / T(d) + eps);
+  for (int64_t j = 0; j < d; ++j) y[j * stride] = (x[j * stride] - mu) * rs * w[j] + b[j];
+  mu_out = mu;
+  rstd_out = rs;
+}
+// gx += rstd · (g·w − mean(g·w) − x̂·mean(g·w·x̂)) over the same strided values.
+template <class T>
+MVG_HD inline void layer_norm_backward_input(const T* g, const T* x, T* gx, int64_t d, int64_t stride, const T* w,
+                                             T mu, T rs) {
+  T s1 = 0, s2 = 0;
+  for (int64_t j = 0; j < d; ++j) {
+    const T gw = g[j * stride] * w[j];
+    s1 += gw;
+    s2 += gw * (x[j * stride] - mu) * rs;
+  }
+  s1 /= T(d);
+  s2 /= T(d);
+  for (int64_t j = 0; j < d; ++j)
+    gx[j * stride] += rs * (g[j * stride] * w[j] - s1 - (x[j * stride] - mu) * rs * s2);
+}
+}  // namespace detail
+
 template <class T, backend B>
 var<T, B> layer_norm(const var<T, B>& x, const var<T, B>& weight, const var<T, B>& bias, T eps = T(1e-6)) {
   const int64_t d = x.shape()[-1];
@@ -21,17 +54,7 @@ var<T, B> layer_norm(const var<T, B>& x, const var<T, B>& weight, const var<T, B
   const T* bp = bias.value().data();
   T *yp = y.data(), *mp = mean.data(), *rp = rstd.data();
   B::parallel_for_heavy(rows, [=] MVG_HD(int64_t r) {
-    const T* xr = xp + r * d;
-    T* yr = yp + r * d;
-    T mu = 0;
-    for (int64_t j = 0; j < d; ++j) mu += xr[j];
-    mu /= T(d);
-    T var = 0;
-    for (int64_t j = 0; j < d; ++j) var += (xr[j] - mu) * (xr[j] - mu);
-    const T rs = T(1) / std::sqrt(var / T(d) + eps);
-    for (int64_t j = 0; j < d; ++j) yr[j] = (xr[j] - mu) * rs * wp[j] + bp[j];
-    mp[r] = mu;
-    rp[r] = rs;
+    detail::layer_norm_forward(xp + r * d, yp + r * d, d, int64_t{1}, wp, bp, eps, mp[r], rp[r]);
   });
   const bool rec = autograd::should_record(x, weight, bias);
   auto out = autograd::result(y, rec);
@@ -40,20 +63,9 @@ var<T, B> layer_norm(const var<T, B>& x, const var<T, B>& weight, const var<T, B
     if (!os->has()) return;
     const T *g = os->grad.data(), *xp = xv.data(), *wp = wv.data(), *mp = mean.data(), *rp = rstd.data();
     if (xs) {
-      // dx = rstd · (g·w − mean(g·w) − x̂·mean(g·w·x̂))
       T* gx = xs->get().data();
       B::parallel_for_heavy(rows, [=] MVG_HD(int64_t r) {
-        const T *gr = g + r * d, *xr = xp + r * d;
-        const T mu = mp[r], rs = rp[r];
-        T s1 = 0, s2 = 0;
-        for (int64_t j = 0; j < d; ++j) {
-          const T gw = gr[j] * wp[j];
-          s1 += gw;
-          s2 += gw * (xr[j] - mu) * rs;
-        }
-        s1 /= T(d);
-        s2 /= T(d);
-        for (int64_t j = 0; j < d; ++j) gx[r * d + j] += rs * (gr[j] * wp[j] - s1 - (xr[j] - mu) * rs * s2);
+        detail::layer_norm_backward_input(g + r * d, xp + r * d, gx + r * d, d, int64_t{1}, wp, mp[r], rp[r]);
       });
     }
     if (ws || bs) {
