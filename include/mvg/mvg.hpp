@@ -31,6 +31,7 @@
 #include "mvg/io/checkpoint.hpp"
 #include "mvg/io/optimizer_state.hpp"
 #include "mvg/io/safetensors.hpp"
+#include "mvg/io/train_state.hpp"
 #include "mvg/nn/model.hpp"
 #include "mvg/objectives/hybrid.hpp"
 #include "mvg/objectives/inference.hpp"

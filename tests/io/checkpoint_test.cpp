@@ -6,6 +6,7 @@
 
 #include "mvg/backend/cpu/cpu.hpp"
 #include "mvg/io/checkpoint.hpp"
+#include "mvg/io/train_state.hpp"
 #include "mvg/nn/model.hpp"
 
 using namespace mvg;
@@ -154,5 +155,41 @@ TEST_CASE("resuming from weights + optimizer state continues bit-exactly", "[io]
   edit_header(o, dir + "/bad.safetensors", [](auto& j) { j.erase("exp_avg_sq.norm.bias"); });
   REQUIRE_THROWS_WITH(io::load_optimizer(dir + "/bad.safetensors", opt_b, b.parameters()),
                       Contains("'exp_avg_sq.norm.bias' is missing"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a train-state file restores weights, moments and step together, or nothing", "[io]") {
+  const std::string dir = temp_dir(), s = dir + "/train_state.safetensors";
+  model_t a(1);
+  optim::adamw<float, cpu> opt_a(a.parameters());
+  // Distinct, non-zero moments so a swapped or missing copy would show.
+  std::vector<float> m(static_cast<size_t>(a.parameters().numel())), v(m.size());
+  for (size_t i = 0; i < m.size(); ++i) m[i] = 0.001f * float(i % 97) + 0.5f, v[i] = 0.002f * float(i % 89) + 0.25f;
+  cpu::upload(m.data(), opt_a.exp_avg().data(), a.parameters().numel());
+  cpu::upload(v.data(), opt_a.exp_avg_sq().data(), a.parameters().numel());
+  opt_a.set_steps(17);
+  io::save_train_state(s, a, opt_a, {{"mvg.train.rng", "abc"}});
+
+  model_t b(2);
+  optim::adamw<float, cpu> opt_b(b.parameters());
+  const auto md = io::load_train_state(s, b, opt_b);
+  REQUIRE(md.at("mvg.train.rng") == "abc");
+  REQUIRE(opt_b.steps() == 17);
+  REQUIRE(b.parameters().values().to_host() == a.parameters().values().to_host());
+  REQUIRE(opt_b.exp_avg().to_host() == m);
+  REQUIRE(opt_b.exp_avg_sq().to_host() == v);
+
+  // A file missing one moment leaves weights, moments and step exactly as they were.
+  model_t c(3);
+  optim::adamw<float, cpu> opt_c(c.parameters());
+  const auto before = c.parameters().values().to_host();
+  edit_header(s, dir + "/bad.safetensors", [](auto& j) { j.erase("exp_avg.blocks.1.mlp.fc2.weight"); });
+  REQUIRE_THROWS_WITH(io::load_train_state(dir + "/bad.safetensors", c, opt_c),
+                      Contains("'exp_avg.blocks.1.mlp.fc2.weight' is missing"));
+  REQUIRE(c.parameters().values().to_host() == before);
+  REQUIRE(opt_c.steps() == 0);
+  // A plain weights file is not a train state: its tensors lack the "model." prefix.
+  io::save_checkpoint(dir + "/weights.safetensors", a);
+  REQUIRE_THROWS_WITH(io::load_train_state(dir + "/weights.safetensors", c, opt_c), Contains("mvg.adamw.step"));
   fs::remove_all(dir);
 }

@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <sstream>
+#include <string>
 
 #include "mvg/core/error.hpp"
 
@@ -78,6 +81,28 @@ public:
   }
   // Derive an independent stream (e.g. one per worker or per sample) from this one.
   rng split() { return rng(next_u64()); }
+
+  // The whole state as text (4 state words, then the Box-Muller spare), so a resumed training run
+  // continues the very same stream: "s0 s1 s2 s3 has_spare spare_bits", hexadecimal.
+  std::string state() const {
+    uint64_t bits;
+    std::memcpy(&bits, &spare_, sizeof bits);
+    std::ostringstream o;
+    o << std::hex << s_[0] << ' ' << s_[1] << ' ' << s_[2] << ' ' << s_[3] << ' ' << (has_spare_ ? 1 : 0) << ' '
+      << bits;
+    return o.str();
+  }
+  void set_state(const std::string& text) {
+    std::istringstream in(text);
+    uint64_t w[4], bits = 0;
+    int spare = -1;
+    in >> std::hex >> w[0] >> w[1] >> w[2] >> w[3] >> spare >> bits;
+    MVG_CHECK(in && (spare == 0 || spare == 1) && (in >> std::ws).eof() && (w[0] | w[1] | w[2] | w[3]) != 0,
+              "rng::set_state: '", text, "' is not a generator state (expected 6 hexadecimal fields)");
+    std::copy(w, w + 4, s_);
+    has_spare_ = spare == 1;
+    std::memcpy(&spare_, &bits, sizeof bits);
+  }
 
 private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

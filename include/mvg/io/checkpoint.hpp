@@ -46,9 +46,9 @@ inline void check_config(const safetensors_file& f, const config& c) {
   }
 }
 
-// Copies every parameter from `prefix + name` in f (F32 or F64), after checking all of them.
+// Throws unless every parameter is present in f under `prefix + name` with a float dtype and its shape.
 template <class T, backend B>
-void load_parameters(param_set<T, B>& ps, const safetensors_file& f, const std::string& prefix = "") {
+void check_parameters(const param_set<T, B>& ps, const safetensors_file& f, const std::string& prefix = "") {
   for (const auto& p : ps.infos()) {
     const std::string key = prefix + p.name;
     MVG_CHECK(f.contains(key), f.path(), ": tensor '", key, "' is missing");
@@ -58,6 +58,12 @@ void load_parameters(param_set<T, B>& ps, const safetensors_file& f, const std::
     MVG_CHECK(e.dims == p.dims, f.path(), ": tensor '", key, "' has shape ", e.dims.str(), ", expected ",
               p.dims.str());
   }
+}
+
+// Copies every parameter from `prefix + name` in f (F32 or F64), after checking all of them.
+template <class T, backend B>
+void load_parameters(param_set<T, B>& ps, const safetensors_file& f, const std::string& prefix = "") {
+  check_parameters(ps, f, prefix);
   std::vector<T> host(static_cast<size_t>(ps.numel()));
   for (const auto& p : ps.infos()) {
     const auto v = f.values<T>(prefix + p.name);
@@ -66,14 +72,22 @@ void load_parameters(param_set<T, B>& ps, const safetensors_file& f, const std::
   B::upload(host.data(), ps.values().data(), ps.numel());
 }
 
+// The parameters as float32 safetensors entries named `prefix + name` (values kept alive in f32).
+template <class T, backend B>
+void parameter_entries(const param_set<T, B>& ps, std::vector<float>& f32, std::vector<st_out>& out,
+                       const std::string& prefix = "") {
+  const auto host = ps.values().to_host();
+  f32.assign(host.begin(), host.end());
+  for (const auto& p : ps.infos()) out.push_back({prefix + p.name, "F32", p.dims, f32.data() + p.offset});
+}
+
 // Writes the parameters (as float32) with the config and extra metadata, atomically.
 template <class T, backend B>
 void save_parameters(const std::string& path, const param_set<T, B>& ps, const config& c,
                      std::map<std::string, std::string> metadata = {}) {
-  const auto host = ps.values().to_host();
-  std::vector<float> f32(host.begin(), host.end());
+  std::vector<float> f32;
   std::vector<st_out> out;
-  for (const auto& p : ps.infos()) out.push_back({p.name, "F32", p.dims, f32.data() + p.offset});
+  parameter_entries(ps, f32, out);
   metadata["mvg.format"] = "1";
   metadata["mvg.config"] = config_json(c).dump();
   write_safetensors(path, out, metadata);

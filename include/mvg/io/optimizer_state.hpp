@@ -10,38 +10,52 @@
 
 namespace mvg::io {
 
+namespace detail {
+// The AdamW moments as safetensors entries (float32 copies kept alive in m32/v32).
 template <class T, backend B>
-void save_optimizer(const std::string& path, optim::adamw<T, B>& opt, const param_set<T, B>& ps) {
+void moment_entries(optim::adamw<T, B>& opt, const param_set<T, B>& ps, std::vector<float>& m32,
+                    std::vector<float>& v32, std::vector<st_out>& out) {
   const auto m = opt.exp_avg().to_host(), v = opt.exp_avg_sq().to_host();
-  std::vector<float> m32(m.begin(), m.end()), v32(v.begin(), v.end());
-  std::vector<st_out> out;
+  m32.assign(m.begin(), m.end()), v32.assign(v.begin(), v.end());
   for (const auto& p : ps.infos()) {
     out.push_back({"exp_avg." + p.name, "F32", p.dims, m32.data() + p.offset});
     out.push_back({"exp_avg_sq." + p.name, "F32", p.dims, v32.data() + p.offset});
   }
-  write_safetensors(path, out, {{"mvg.format", "1"}, {"mvg.adamw.step", std::to_string(opt.steps())}});
 }
 
-template <class T, backend B>
-void load_optimizer(const std::string& path, optim::adamw<T, B>& opt, const param_set<T, B>& ps) {
-  const auto f = safetensors_file::read(path);
+inline int64_t adamw_step(const safetensors_file& f) {
   auto it = f.metadata().find("mvg.adamw.step");
-  MVG_CHECK(it != f.metadata().end(), path, ": metadata 'mvg.adamw.step' is missing");
+  MVG_CHECK(it != f.metadata().end(), f.path(), ": metadata 'mvg.adamw.step' is missing");
   int64_t step = -1;
   try {
-    step = std::stoll(it->second);
+    std::size_t used = 0;
+    step = std::stoll(it->second, &used);
+    if (used != it->second.size()) step = -1;
   } catch (const std::exception&) {
   }
-  MVG_CHECK(step >= 0, path, ": metadata 'mvg.adamw.step' is '", it->second, "', expected a non-negative integer");
+  MVG_CHECK(step >= 0, f.path(), ": metadata 'mvg.adamw.step' is '", it->second,
+            "', expected a non-negative integer");
+  return step;
+}
+
+// Throws unless every moment tensor is present with a float dtype and its parameter's shape.
+template <class T, backend B>
+void check_moments(const safetensors_file& f, const param_set<T, B>& ps) {
   for (const auto& p : ps.infos())
     for (const char* kind : {"exp_avg.", "exp_avg_sq."}) {
       const std::string key = kind + p.name;
-      MVG_CHECK(f.contains(key), path, ": tensor '", key, "' is missing");
+      MVG_CHECK(f.contains(key), f.path(), ": tensor '", key, "' is missing");
       const auto& e = f.at(key);
-      MVG_CHECK(e.dtype == "F32" || e.dtype == "F64", path, ": tensor '", key, "' has dtype ", e.dtype,
+      MVG_CHECK(e.dtype == "F32" || e.dtype == "F64", f.path(), ": tensor '", key, "' has dtype ", e.dtype,
                 ", expected F32");
-      MVG_CHECK(e.dims == p.dims, path, ": tensor '", key, "' has shape ", e.dims.str(), ", expected ", p.dims.str());
+      MVG_CHECK(e.dims == p.dims, f.path(), ": tensor '", key, "' has shape ", e.dims.str(), ", expected ",
+                p.dims.str());
     }
+}
+
+// Copies checked moments and the step into the optimizer.
+template <class T, backend B>
+void read_moments(const safetensors_file& f, optim::adamw<T, B>& opt, const param_set<T, B>& ps, int64_t step) {
   std::vector<T> m(static_cast<size_t>(ps.numel())), v(static_cast<size_t>(ps.numel()));
   for (const auto& p : ps.infos()) {
     const auto a = f.values<T>("exp_avg." + p.name), b = f.values<T>("exp_avg_sq." + p.name);
@@ -51,6 +65,23 @@ void load_optimizer(const std::string& path, optim::adamw<T, B>& opt, const para
   B::upload(m.data(), opt.exp_avg().data(), ps.numel());
   B::upload(v.data(), opt.exp_avg_sq().data(), ps.numel());
   opt.set_steps(step);
+}
+}  // namespace detail
+
+template <class T, backend B>
+void save_optimizer(const std::string& path, optim::adamw<T, B>& opt, const param_set<T, B>& ps) {
+  std::vector<float> m32, v32;
+  std::vector<st_out> out;
+  detail::moment_entries(opt, ps, m32, v32, out);
+  write_safetensors(path, out, {{"mvg.format", "1"}, {"mvg.adamw.step", std::to_string(opt.steps())}});
+}
+
+template <class T, backend B>
+void load_optimizer(const std::string& path, optim::adamw<T, B>& opt, const param_set<T, B>& ps) {
+  const auto f = safetensors_file::read(path);
+  const int64_t step = detail::adamw_step(f);
+  detail::check_moments(f, ps);
+  detail::read_moments(f, opt, ps, step);
 }
 
 }  // namespace mvg::io
