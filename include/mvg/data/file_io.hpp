@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "mvg/core/error.hpp"
+#include "mvg/io/atomic_file.hpp"
 
 namespace mvg::data {
 
@@ -133,33 +134,13 @@ inline std::vector<std::uint8_t> gzip_bytes(std::span<const std::uint8_t> in, co
   return out;
 }
 
-// Writes bytes to `path` atomically: a unique temporary file beside it, flushed, then renamed over it.
+// Writes bytes to `path` atomically (temp file beside it, fsync, rename: io/atomic_file.hpp).
 inline void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
-  static std::atomic<unsigned> counter{0};
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   MVG_CHECK(std::filesystem::is_directory(dir), path.string(), ": output folder ", dir.string(),
             " does not exist");
-  auto tmp = dir / (".tmp." + path.filename().string() + "." +
-                    std::to_string(reinterpret_cast<std::uintptr_t>(&counter) ^ std::uintptr_t(::getpid())) +
-                    "." + std::to_string(counter++));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    MVG_CHECK(out.good(), path.string(), ": cannot create temporary file ", tmp.string());
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out.good()) {
-      out.close();
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      ::mvg::detail::fail(path.string(), ": write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    ::mvg::detail::fail(path.string(), ": cannot move the finished file into place: ", ec.message());
-  }
+  io::write_file_atomically(path.string(),
+                            std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 // Little-endian loads/stores from raw bytes, independent of the host's byte order and alignment.

@@ -6,6 +6,7 @@
 // Masked variants score only the pixels where mask ≠ 0 (inpainting holes); masked SSIM averages the
 // full (uncropped) map over the mask. Everything is computed in double.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -175,6 +176,15 @@ public:
     mae_ += mae(prediction, target);
     psnr_ += psnr(prediction, target);
     ssim_ += ssim(prediction, target);
+    ++n_;
+  }
+  // Scores inside the mask only (e.g. an inpainting hole); an empty mask adds nothing.
+  template <class A, class B, class M>
+  void add(const A& prediction, const B& target, const M& mask) {
+    if (std::none_of(mask.begin(), mask.end(), [](auto m) { return m != 0; })) return;
+    mae_ += mae(prediction, target, mask);
+    psnr_ += psnr(prediction, target, mask);
+    ssim_ += ssim(prediction, target, mask);
     ++n_;
   }
   std::size_t count() const { return n_; }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -32,7 +33,9 @@ inline void write_all(int fd, const char* p, std::size_t n, const std::string& p
 // Calls fill(sink) where sink(const char*, size_t) appends bytes; then commits atomically.
 template <class Fill>
 void write_atomically(const std::string& path, Fill&& fill) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // Unique per process and call, so concurrent writers of one path never share a temporary file.
+  static std::atomic<unsigned> counter{0};
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) ::mvg::detail::fail(path, ": cannot create ", tmp, ": ", std::strerror(errno));
   try {
