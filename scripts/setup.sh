@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   g++ cmake make ninja-build pkg-config
   libeigen3-dev xtensor-dev xtl-dev libstb-dev catch2 libbenchmark-dev
-  nlohmann-json3-dev zlib1g-dev libomp-dev libgdcm-dev
+  nlohmann-json3-dev zlib1g-dev libomp-dev libgdcm-dev libcli11-dev
   python3 python3-torch python3-numpy python3-skimage
 )
 missing=()

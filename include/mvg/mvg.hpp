@@ -27,6 +27,7 @@
 #include "mvg/data/tar.hpp"
 #include "mvg/eval/benchmark_eval.hpp"
 #include "mvg/eval/image_metrics.hpp"
+#include "mvg/eval/model_methods.hpp"
 #include "mvg/eval/noise2noise.hpp"
 #include "mvg/eval/results.hpp"
 #include "mvg/eval/segmentation.hpp"
@@ -41,3 +42,8 @@
 #include "mvg/ops.hpp"
 #include "mvg/optim/adamw.hpp"
 #include "mvg/optim/lr_schedule.hpp"
+// viz
+#include "mvg/viz/canvas.hpp"
+#include "mvg/viz/grid.hpp"
+#include "mvg/viz/line_plot.hpp"
+#include "mvg/viz/text.hpp"

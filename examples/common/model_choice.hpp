@@ -1,0 +1,21 @@
+// examples/common/model_choice.hpp: the one place the example programs choose their model.
+// The preset is fixed at build time (CMake -DMVG_PRESET=tiny|small|base|large, default tiny), as is
+// the backend policy: every program below uses `example::model_t` and nothing else.
+#pragma once
+#include <mvg/mvg.hpp>
+
+#ifndef MVG_EXAMPLE_PRESET
+#define MVG_EXAMPLE_PRESET tiny
+#endif
+#define MVG_EXAMPLE_STR2(x) #x
+#define MVG_EXAMPLE_STR(x) MVG_EXAMPLE_STR2(x)
+
+namespace example {
+
+inline constexpr mvg::config cfg = mvg::presets::MVG_EXAMPLE_PRESET;
+inline constexpr const char* preset_name = MVG_EXAMPLE_STR(MVG_EXAMPLE_PRESET);
+using backend = mvg::cpu;  // the backend policy: changing this one type moves the programs
+using model_t = mvg::model<cfg, backend>;
+using optimizer_t = mvg::optim::adamw<model_t::scalar, backend>;
+
+}  // namespace example

@@ -1,0 +1,110 @@
+// mvg/eval/model_methods.hpp: a trained model as an evaluation method (eval/benchmark_eval.hpp).
+//   segmentation: per query one random coloring of the classes in its prompt labels (seeded by the
+//     query, so a run is reproducible), colored prompts → prediction → nearest-color decoding;
+//   image tasks: prompt pairs (input, target) and the query input → the predicted target. For
+//     inpainting the known pixels are kept and the prediction fills the hole (the usual protocol;
+//     the scores inside the hole are reported apart).
+// Queries are answered in batches; a query whose pool gave fewer prompts than the others repeats its
+// last prompt, since one batch needs one sequence length.
+#pragma once
+#include <algorithm>
+
+#include "mvg/eval/benchmark_eval.hpp"
+#include "mvg/objectives/coloring.hpp"
+#include "mvg/objectives/inference.hpp"
+#include "mvg/objectives/task_sampler.hpp"
+
+namespace mvg::eval {
+
+struct model_method_options {
+  std::size_t batch = 8;
+  objectives::inference_mode segmentation_mode = objectives::inference_mode::autoregressive;
+  objectives::inference_mode image_mode = objectives::inference_mode::mim;
+  std::uint64_t seed = 0;
+  objectives::palette colors;
+};
+
+namespace detail {
+template <class Model, class Query, class Build, class Finish>
+void answer_in_batches(const Model& m, const std::vector<Query>& qs, std::size_t batch,
+                       objectives::inference_mode mode, Build build, Finish finish) {
+  for (std::size_t start = 0; start < qs.size(); start += batch) {
+    const std::size_t end = std::min(qs.size(), start + batch);
+    std::size_t pairs = 0;
+    for (std::size_t i = start; i < end; ++i) pairs = std::max(pairs, qs[i].prompts.size());
+    std::vector<objectives::sample> samples;
+    for (std::size_t i = start; i < end; ++i) {
+      auto s = build(qs[i]);
+      while (s.pairs() < pairs) {
+        s.prompt_images.push_back(s.prompt_images.back());
+        s.prompt_labels.push_back(s.prompt_labels.back());
+      }
+      samples.push_back(std::move(s));
+    }
+    const auto preds = objectives::predict(m, samples, mode);
+    for (std::size_t i = start; i < end; ++i) finish(i, preds[i - start]);
+  }
+}
+}  // namespace detail
+
+template <class Model>
+seg_method model_segmenter(const Model& m, model_method_options o = {}) {
+  return [&m, o](const std::vector<seg_query>& qs) {
+    std::vector<label_image> out(qs.size());
+    std::vector<objectives::color_mapping> maps(qs.size());
+    std::vector<bool> empty(qs.size(), false);
+    auto build = [&](const seg_query& q) {
+      const std::size_t i = static_cast<std::size_t>(&q - qs.data());
+      std::vector<int> classes;
+      for (std::size_t p = 0; p < q.prompts.size(); ++p)
+        for (int c : objectives::classes_present(q.prompt_label(p)))
+          if (std::find(classes.begin(), classes.end(), c) == classes.end()) classes.push_back(c);
+      std::sort(classes.begin(), classes.end());
+      empty[i] = classes.empty();
+      rng g(o.seed ^ (0x9E3779B97F4A7C15ull * (q.index + 1)) ^ std::hash<std::string>{}(q.set->name + "/" + q.task->name));
+      maps[i] = objectives::random_mapping(classes, g, o.colors);
+      objectives::sample s;
+      for (std::size_t p = 0; p < q.prompts.size(); ++p) {
+        s.prompt_images.push_back(q.prompt_image(p));
+        s.prompt_labels.push_back(objectives::colorize(q.prompt_label(p), maps[i]));
+      }
+      s.query = q.image();
+      return s;
+    };
+    auto finish = [&](std::size_t i, const gray_image& pred) {
+      out[i] = empty[i] ? label_image(xt::zeros<std::uint8_t>(pred.shape())) : objectives::decode(pred, maps[i]);
+    };
+    detail::answer_in_batches(m, qs, o.batch, o.segmentation_mode, build, finish);
+    return out;
+  };
+}
+
+template <class Model>
+image_method model_restorer(const Model& m, model_method_options o = {}) {
+  return [&m, o](const std::vector<image_query>& qs) {
+    std::vector<gray_image> out(qs.size());
+    auto build = [](const image_query& q) {
+      objectives::sample s;
+      s.kind = objectives::kind_of(q.task->kind);
+      for (const auto* p : q.prompts) {
+        s.prompt_images.push_back(p->input);
+        s.prompt_labels.push_back(p->target);
+      }
+      s.query = q.query->input;
+      return s;
+    };
+    auto finish = [&](std::size_t i, const gray_image& pred) {
+      gray_image p = pred;
+      for (auto& v : p) v = std::clamp(v, 0.f, 1.f);
+      const auto& hole = qs[i].query->hole;
+      if (hole.size() == p.size())
+        for (std::size_t k = 0; k < p.size(); ++k)
+          if (!hole.data()[k]) p.data()[k] = qs[i].query->input.data()[k];
+      out[i] = std::move(p);
+    };
+    detail::answer_in_batches(m, qs, o.batch, o.image_mode, build, finish);
+    return out;
+  };
+}
+
+}  // namespace mvg::eval
