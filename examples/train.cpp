@@ -17,7 +17,7 @@ using namespace mvg;
 
 struct train_options {
   std::string out, data, tasks;
-  long steps = 500, batch = 8, seed = 0, prompts = 1, checkpoint_every = 50, until = 0;
+  long steps = 500, batch = 8, seed = 0, prompts = 1, prompt_distance = 20, checkpoint_every = 50, until = 0;
   double lr = 1e-3, clip = 1.0, warmup = 0.05;
   int threads = 0;
   bool resume = false;
@@ -26,6 +26,7 @@ struct train_options {
   std::map<std::string, std::string> fixed() const {
     return {{"steps", std::to_string(steps)}, {"batch", std::to_string(batch)},   {"lr", std::to_string(lr)},
             {"seed", std::to_string(seed)},   {"prompts", std::to_string(prompts)}, {"tasks", tasks},
+            {"prompt_distance", std::to_string(prompt_distance)},
             {"clip", std::to_string(clip)},   {"warmup", std::to_string(warmup)}};
   }
 };
@@ -68,6 +69,7 @@ static void train(const train_options& o) {
   const auto data = example::load_benchmark_data(example::cfg.image_size, o.data, example::split_list(o.tasks));
   objectives::sampler_options so;
   so.prompt_pairs = std::size_t(o.prompts);
+  so.max_prompt_distance = std::size_t(o.prompt_distance);
   const objectives::task_sampler sampler(*data.seg, *data.img, so);
   const objectives::hybrid<> schedule;
   const optim::warmup_cosine lr{o.lr, std::max<int64_t>(1, int64_t(o.warmup * double(o.steps))), o.steps, 0.0};
@@ -128,6 +130,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "CPU threads (default: all)");
   app.add_flag("--resume", o.resume, "continue the run in --out from its last checkpoint, bit-exactly");
   app.add_option("--prompts", o.prompts, "prompt pairs per sample")->capture_default_str();
+  app.add_option("--prompt-distance", o.prompt_distance,
+                 "prompts come from training slices at most this many slices from the query (test prompts lie up "
+                 "to ~19 slices away)")->capture_default_str();
   app.add_option("--tasks", o.tasks, "comma-separated sets/tasks to train on (default: every training task)");
   app.add_option("--checkpoint-every", o.checkpoint_every, "steps between checkpoints")->capture_default_str();
   app.add_option("--clip", o.clip, "gradient-norm clipping (0: off)")->capture_default_str();
