@@ -32,7 +32,6 @@ static void evaluate(const eval_cli& o) {
   if (o.threads > 0) example::backend::set_threads(o.threads);
   example::model_t net;
   const auto md = io::load_checkpoint(o.checkpoint, net);
-  fs::create_directories(o.out);
   eval::eval_options eo;
   eo.prompts = o.prompts;
   if (eo.prompts == 0) eo.prompts = md.count("mvg.train.prompts") ? std::stoul(md.at("mvg.train.prompts")) : 1;
@@ -86,6 +85,7 @@ static void evaluate(const eval_cli& o) {
                             (md.count("mvg.step") ? md.at("mvg.step") : "?") + ", " + std::to_string(eo.prompts) +
                             " prompt pair(s), " + o.rule + " prompts, " +
                             (o.max_queries ? "≤ " + std::to_string(o.max_queries) + " queries per task" : "every test query");
+  fs::create_directories(o.out);
   eval::write_results(o.out, rows, title, notes);
   const auto files = grids.write(fs::path(o.out) / "grids", {"mvg", "copy_prompt_label"}, {"mvg", "input"});
   std::printf("%s\nwrote %s/results.md, %s/results.csv and %zu grids in %s/grids/\n",

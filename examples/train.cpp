@@ -46,7 +46,6 @@ static void train(const train_options& o) {
   MVG_CHECK(o.steps > 0 && o.batch > 0 && o.prompts > 0 && o.checkpoint_every > 0, "--steps, --batch, --prompts and "
             "--checkpoint-every must be positive");
   const fs::path dir = o.out, state_file = dir / "train_state.safetensors";
-  fs::create_directories(dir);
   MVG_CHECK(o.resume || !fs::exists(state_file), state_file.string(), " exists: pass --resume to continue that run, "
             "or choose another --out");
 
@@ -79,6 +78,7 @@ static void train(const train_options& o) {
     std::map<std::string, std::string> md{{"mvg.step", std::to_string(step)}, {"mvg.train.rng", g.state()},
                                           {"mvg.preset", example::preset_name}};
     for (const auto& [k, v] : o.fixed()) md["mvg.train." + k] = v;
+    fs::create_directories(dir);  // only now: a run that fails before its first step leaves nothing
     io::save_train_state(state_file.string(), net, opt, md);
     io::save_checkpoint((dir / "model.safetensors").string(), net, md);
     io::write_file_atomically((dir / "log.csv").string(), example::log_csv(log));

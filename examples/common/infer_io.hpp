@@ -38,7 +38,7 @@ struct stack {
 };
 
 // intensity: "none" (values as stored), "mri" (percentile scaling) or "ct:LO:HI" (HU window).
-inline gray scaled(const xt::xarray<float>& v, const std::string& intensity, const std::string& path) {
+inline xt::xarray<float> scaled(const xt::xarray<float>& v, const std::string& intensity) {
   xt::xarray<float> s;
   if (intensity == "none") {
     s = v;
@@ -52,7 +52,6 @@ inline gray scaled(const xt::xarray<float>& v, const std::string& intensity, con
   } else {
     mvg::detail::fail("--intensity '", intensity, "': expected none, mri or ct:LO:HI");
   }
-  (void)path;
   return s;
 }
 
@@ -77,7 +76,7 @@ inline stack read_stack(const std::string& path, bool as_labels, const std::stri
     for (float x : v)
       MVG_CHECK(x >= 0 && x <= 255 && x == std::floor(x), path, ": label value ", x, " is not a class id in 0..255");
   } else {
-    v = scaled(v, intensity, path);
+    v = scaled(v, intensity);
   }
   const std::size_t depth = v.dimension() == 3 ? v.shape()[2] : 1;
   for (std::size_t z = 0; z < depth; ++z)

@@ -1,0 +1,54 @@
+// mvg_eval as a user runs it: results.csv in SPEC §8's long format with the model and the
+// baselines for every set asked for, results.md and one grid per set; bad input fails cleanly.
+#include "common/model_choice.hpp"
+#include "examples/support.hpp"
+
+namespace fs = std::filesystem;
+using mvg_test::run;
+
+TEST_CASE("mvg_eval: results.csv, results.md and grids for the sets asked for", "[examples][eval]") {
+  mvg_test::scratch s("eval");
+  example::model_t m(0);
+  mvg::io::save_checkpoint((s / "m.safetensors").string(), m);
+  const auto r = run(s.dir, MVG_EVAL_EXE, "--checkpoint m.safetensors --out ev --tasks S1,D2-3 --max-queries 3");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(mvg_test::files_in(s / "ev") ==
+          std::vector<std::string>{"grids/D2-3.png", "grids/S1.png", "results.csv", "results.md"});
+  std::stringstream csv(mvg_test::slurp(s / "ev" / "results.csv"));
+  std::string line;
+  std::getline(csv, line);
+  REQUIRE(line == "task,set,method,metric,value");
+  std::set<std::string> keys;
+  while (std::getline(csv, line)) {
+    const auto last = line.rfind(',');
+    keys.insert(line.substr(0, last));
+    const double v = std::stod(line.substr(last + 1));
+    REQUIRE(std::isfinite(v));
+  }
+  REQUIRE(keys == std::set<std::string>{
+                      "segmentation,S1,mvg,miou", "segmentation,S1,mvg,dice", "segmentation,S1,copy_prompt_label,miou",
+                      "segmentation,S1,copy_prompt_label,dice", "denoising,D2-3,mvg,mae", "denoising,D2-3,mvg,psnr",
+                      "denoising,D2-3,mvg,ssim", "denoising,D2-3,input,mae", "denoising,D2-3,input,psnr",
+                      "denoising,D2-3,input,ssim"});
+  REQUIRE_THAT(mvg_test::slurp(s / "ev" / "results.md"), Catch::Contains("| S1 | miou |"));
+}
+
+TEST_CASE("mvg_eval: a bad checkpoint or task list exits non-zero and writes nothing", "[examples][eval][errors]") {
+  mvg_test::scratch s("eval_errors");
+  example::model_t m(0);
+  mvg::io::save_checkpoint((s / "m.safetensors").string(), m);
+  mvg_test::write_bytes(s / "junk.safetensors", {1, 2, 3});
+  for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
+           {"--checkpoint missing.safetensors --out ev", "missing.safetensors"},
+           {"--checkpoint junk.safetensors --out ev", "junk.safetensors"},
+           {"--checkpoint m.safetensors --out ev --tasks S1,S9", "unknown task 'S9'"},
+           {"--checkpoint m.safetensors --out ev --mode fast", "--mode"}}) {
+    const auto r = run(s.dir, MVG_EVAL_EXE, args);
+    INFO(args << "\n" << r.err);
+    REQUIRE(r.code != 0);
+    REQUIRE_THAT(r.err, Catch::Contains(says));
+    REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    REQUIRE_FALSE(fs::exists(s / "ev" / "results.csv"));
+  }
+}

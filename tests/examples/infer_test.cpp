@@ -1,0 +1,140 @@
+// mvg_infer as a user runs it: the shipped example (PNG) and NIfTI volumes give the expected files;
+// every kind of bad input (issue 8) gives one line naming the file, a non-zero exit and no output.
+#include <nlohmann/json.hpp>
+
+#include "common/model_choice.hpp"
+#include "examples/support.hpp"
+
+namespace fs = std::filesystem;
+using mvg_test::run;
+
+namespace {
+const fs::path shipped = fs::path(MVG_SOURCE_DIR) / "examples" / "data";
+
+std::string example_args(const std::string& task = "segmentation") {
+  return "--checkpoint m.safetensors --prompt-image '" + (shipped / "prompt_image.png").string() +
+         "' --prompt-label '" + (shipped / "prompt_label.png").string() + "' --query '" +
+         (shipped / "query_image.png").string() + "' --task " + task;
+}
+
+// Rewrites a safetensors header through f, keeping the data block.
+void edit_header(const fs::path& in, const fs::path& out, const std::function<void(nlohmann::json&)>& f) {
+  const std::string b = mvg_test::slurp(in);
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(b[std::size_t(i)]);
+  auto j = nlohmann::json::parse(b.substr(8, n));
+  f(j);
+  std::string h = j.dump();
+  std::string len(8, '\0');
+  for (int i = 0; i < 8; ++i) len[std::size_t(i)] = static_cast<char>((h.size() >> (8 * i)) & 0xff);
+  std::ofstream(out, std::ios::binary) << len + h + b.substr(8 + n);
+}
+}  // namespace
+
+TEST_CASE("mvg_infer: the shipped example writes the prediction, the picture and the scores", "[examples][infer]") {
+  mvg_test::scratch s("infer");
+  example::model_t m(0);
+  mvg::io::save_checkpoint((s / "m.safetensors").string(), m);
+  const auto r = run(s.dir, MVG_INFER_EXE,
+                     example_args() + " --out pred.png --picture pic.png --truth '" +
+                         (shipped / "query_label.png").string() + "'");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE_THAT(r.out, Catch::Contains("mIoU"));
+  const auto pred = mvg::data::read_image_u8(s / "pred.png");
+  REQUIRE(pred.shape() == std::array<std::size_t, 3>{64, 64, 1});
+  for (auto v : pred) REQUIRE(v <= 2);  // class ids of the prompt label, nothing else
+  REQUIRE(mvg::data::read_image_u8(s / "pic.png").shape()[1] > 5 * 64);
+
+  const auto d = run(s.dir, MVG_INFER_EXE, example_args("denoising") + " --mode mim --out den.nii.gz");
+  INFO(d.err);
+  REQUIRE(d.code == 0);
+  const auto n = mvg::data::read_nifti(s / "den.nii.gz");
+  REQUIRE(n.data.shape() == std::vector<std::size_t>{64, 64});
+  REQUIRE(mvg_test::files_in(s.dir) == std::vector<std::string>{"den.nii.gz", "m.safetensors", "pic.png", "pred.png"});
+}
+
+TEST_CASE("mvg_infer: NIfTI volumes take slice-position prompts and give a volume back", "[examples][infer]") {
+  mvg_test::scratch s("infer_nifti");
+  example::model_t m(0);
+  mvg::io::save_checkpoint((s / "m.safetensors").string(), m);
+  // A 48×40 in-plane grid (not square, not the model's size) to exercise the pad/resize round trip.
+  auto volume = [](std::size_t depth, bool labels) {
+    xt::xarray<float> v = xt::zeros<float>({std::size_t(48), std::size_t(40), depth});
+    for (std::size_t z = 0; z < depth; ++z)
+      for (std::size_t i = 10; i < 30 + z; ++i)
+        for (std::size_t j = 8; j < 30; ++j) v(i, j, z) = labels ? 1.f : 100.f + float(i + j);
+    return v;
+  };
+  mvg::data::write_nifti(s / "p.nii.gz", volume(6, false));
+  mvg::data::write_nifti(s / "pl.nii.gz", volume(6, true));
+  mvg::data::write_nifti(s / "q.nii", volume(9, false));
+  const auto r = run(s.dir, MVG_INFER_EXE,
+                     "--checkpoint m.safetensors --prompt-image p.nii.gz --prompt-label pl.nii.gz --query q.nii "
+                     "--task segmentation --out seg.nii.gz --picture pic.png --truth pl.nii.gz");
+  // The truth must have the query's slice count: 6 ≠ 9.
+  REQUIRE(r.code == 1);
+  REQUIRE_THAT(r.err, Catch::Contains("pl.nii.gz: slice count differs"));
+  REQUIRE_FALSE(fs::exists(s / "seg.nii.gz"));
+  const auto ok = run(s.dir, MVG_INFER_EXE,
+                      "--checkpoint m.safetensors --prompt-image p.nii.gz --prompt-label pl.nii.gz --query q.nii "
+                      "--task segmentation --out seg.nii.gz --picture pic.png");
+  INFO(ok.err);
+  REQUIRE(ok.code == 0);
+  const auto seg = mvg::data::read_nifti(s / "seg.nii.gz");
+  REQUIRE(seg.data.shape() == std::vector<std::size_t>{48, 40, 9});
+  for (float v : seg.data) REQUIRE((v == 0.f || v == 1.f));
+  REQUIRE(fs::exists(s / "pic.png"));
+}
+
+TEST_CASE("mvg_infer: bad input gives one line naming the file, exit code 1 or 2 and no output file",
+          "[examples][infer][errors]") {
+  mvg_test::scratch s("infer_errors");
+  example::model_t m(0);
+  const fs::path good = s / "m.safetensors";
+  mvg::io::save_checkpoint(good.string(), m);
+  const std::string bytes = mvg_test::slurp(good);
+  std::ofstream(s / "truncated.safetensors", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  std::ofstream(s / "corrupt.safetensors", std::ios::binary) << std::string(4096, '\x7f');
+  std::ofstream(s / "corrupt.png", std::ios::binary) << "\x89PNG\r\n\x1a\n not really";
+  edit_header(good, s / "lying.safetensors", [](auto& j) { j["norm.bias"]["data_offsets"] = {0, 1ull << 40}; });
+  edit_header(good, s / "shape.safetensors", [](auto& j) { j["pos_embed"]["shape"] = {1, 192, 64}; });
+  edit_header(good, s / "config.safetensors", [](auto& j) {
+    auto c = nlohmann::json::parse(j["__metadata__"]["mvg.config"].template get<std::string>());
+    c["embed_dim"] = 384;
+    j["__metadata__"]["mvg.config"] = c.dump();
+  });
+  mvg::data::write_png(s / "small.png", mvg::data::image2d<float>(xt::zeros<float>({std::size_t(32), std::size_t(32)})));
+  const std::string prompt = " --prompt-image '" + (shipped / "prompt_image.png").string() + "' --prompt-label '" +
+                             (shipped / "prompt_label.png").string() + "'";
+  const std::string query = " --query '" + (shipped / "query_image.png").string() + "'";
+  auto with_ckpt = [&](const std::string& c) { return "--checkpoint " + c + prompt + query + " --task segmentation"; };
+  struct bad {
+    std::string args, says;
+  };
+  const auto before = mvg_test::files_in(s.dir);
+  for (const auto& b : std::vector<bad>{
+           {with_ckpt("missing.safetensors"), "missing.safetensors"},
+           {with_ckpt("corrupt.safetensors"), "corrupt.safetensors"},
+           {with_ckpt("truncated.safetensors"), "truncated.safetensors"},
+           {with_ckpt("lying.safetensors"), "lying.safetensors: tensor 'norm.bias': data_offsets"},
+           {with_ckpt("shape.safetensors"), "'pos_embed' has shape [1, 192, 64], expected [1, 64, 192]"},
+           {with_ckpt("config.safetensors"), "config.safetensors: mvg.config 'embed_dim' is 384"},
+           {"--checkpoint m.safetensors" + prompt + " --query nothere.png --task segmentation", "nothere.png"},
+           {"--checkpoint m.safetensors" + prompt + " --query corrupt.png --task segmentation", "corrupt.png"},
+           {"--checkpoint m.safetensors --prompt-image small.png --prompt-label small.png" + query +
+                " --task segmentation",
+            "small.png is 32×32 but the query"},
+           {"--checkpoint m.safetensors" + prompt + query + " --task colorize", "--task: colorize not in"},
+           {"--checkpoint m.safetensors --prompt-image '" + (shipped / "prompt_image.png").string() + "'" + query +
+                " --task segmentation",
+            "--prompt-label is required"}}) {
+    const auto r = run(s.dir, MVG_INFER_EXE, b.args + " --out out.png --picture pic.png");
+    INFO(b.args << "\n" << r.err);
+    REQUIRE((r.code == 1 || r.code == 2));
+    REQUIRE_THAT(r.err, Catch::Contains(b.says));
+    REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    REQUIRE(r.err.rfind("mvg_infer: ", 0) == 0);
+    REQUIRE(mvg_test::files_in(s.dir) == before);  // no output, no temporary left behind
+  }
+}

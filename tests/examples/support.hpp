@@ -1,0 +1,49 @@
+// Shared by tests/examples: running an example program and reading what it left behind.
+#pragma once
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "data/support.hpp"
+
+namespace mvg_test {
+
+struct run_result {
+  int code = -1;
+  std::string out, err;
+};
+
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// Runs `exe args` in `dir` with stdout/stderr captured; MVG_DATA_DIR points at the test data.
+inline run_result run(const std::filesystem::path& dir, const std::string& exe, const std::string& args) {
+  const auto o = dir / ".stdout", e = dir / ".stderr";
+  const std::string cmd = "cd '" + dir.string() + "' && MVG_DATA_DIR='" + data_dir().string() + "' MVG_MANIFEST='" +
+                          (std::filesystem::path(MVG_SOURCE_DIR) / "data" / "benchmark.manifest").string() + "' '" +
+                          exe + "' " + args + " > '" + o.string() + "' 2> '" + e.string() + "'";
+  const int status = std::system(cmd.c_str());
+  run_result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(o), r.err = slurp(e);
+  std::filesystem::remove(o), std::filesystem::remove(e);
+  return r;
+}
+
+// Files in dir (recursively), dot files excluded.
+inline std::vector<std::string> files_in(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir))
+    if (f.is_regular_file() && f.path().filename().string()[0] != '.') out.push_back(f.path().lexically_relative(dir).string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace mvg_test
