@@ -18,7 +18,7 @@ using namespace mvg;
 struct train_options {
   std::string out, data, tasks;
   long steps = 500, batch = 8, seed = 0, prompts = 1, prompt_distance = 20, checkpoint_every = 50, until = 0;
-  double lr = 1e-3, clip = 1.0, warmup = 0.05;
+  double lr = 2e-4, clip = 1.0, warmup = 0.05;  // lr: see docs/examples.md (1e-3 diverges at batch 8)
   int threads = 0;
   bool resume = false;
 
