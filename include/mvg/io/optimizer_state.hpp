@@ -5,6 +5,7 @@
 #pragma once
 #include <string>
 
+#include "mvg/io/checkpoint.hpp"
 #include "mvg/io/safetensors.hpp"
 #include "mvg/optim/adamw.hpp"
 
@@ -41,16 +42,8 @@ inline int64_t adamw_step(const safetensors_file& f) {
 // Throws unless every moment tensor is present with a float dtype and its parameter's shape.
 template <class T, backend B>
 void check_moments(const safetensors_file& f, const param_set<T, B>& ps) {
-  for (const auto& p : ps.infos())
-    for (const char* kind : {"exp_avg.", "exp_avg_sq."}) {
-      const std::string key = kind + p.name;
-      MVG_CHECK(f.contains(key), f.path(), ": tensor '", key, "' is missing");
-      const auto& e = f.at(key);
-      MVG_CHECK(e.dtype == "F32" || e.dtype == "F64", f.path(), ": tensor '", key, "' has dtype ", e.dtype,
-                ", expected F32");
-      MVG_CHECK(e.dims == p.dims, f.path(), ": tensor '", key, "' has shape ", e.dims.str(), ", expected ",
-                p.dims.str());
-    }
+  check_parameters(ps, f, "exp_avg.");
+  check_parameters(ps, f, "exp_avg_sq.");
 }
 
 // Copies checked moments and the step into the optimizer.
