@@ -89,3 +89,29 @@ TEST_CASE("sampled batches feed both objectives", "[objectives][data]") {
     }
   }
 }
+
+TEST_CASE("task sampler draws a training set uniformly, then one of its tasks", "[objectives][data]") {
+  // S3 has 32 binary tasks, S1 one: drawing (set, task) pairs uniformly would give S1 1 draw in 33.
+  data::benchmark_options o;
+  o.image_size = 64;
+  o.manifest = std::filesystem::path(MVG_SOURCE_DIR) / "data" / "benchmark.manifest";
+  o.data_dir = mvg_test::data_dir();
+  o.sets = {"S1", "S3"};
+  const auto& b = *data::cached_benchmark(o);
+  REQUIRE(b.set("S3").tasks.size() > 10);
+  task_sampler s(b, image_tasks(), {1, 12});
+  rng g(4);
+  std::size_t s1 = 0;
+  std::set<std::string> s3_tasks;
+  const int draws = 400;
+  for (int i = 0; i < draws; ++i) {
+    const std::string src = s.draw(task_kind::segmentation, g).source;
+    if (src.rfind("S1/", 0) == 0) ++s1;
+    else if (src.rfind("S3/", 0) == 0) s3_tasks.insert(src);
+    else FAIL("unexpected source " << src);
+  }
+  // Binomial(400, 0.5): ±5 standard deviations is 150..250.
+  REQUIRE(s1 > 150);
+  REQUIRE(s1 < 250);
+  REQUIRE(s3_tasks.size() > 20);  // and S3's tasks are all reachable
+}

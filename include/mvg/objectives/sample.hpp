@@ -4,6 +4,7 @@
 //   weight (optional): per-pixel loss weights for every label image (segmentation: background 0.1,
 //   foreground 1.0, as the released code); empty means 1 everywhere.
 #pragma once
+#include <string>
 #include <vector>
 
 #include "mvg/core/tensor.hpp"
@@ -24,6 +25,7 @@ struct sample {
   data::image2d<float> query, target;
   bool weighted = false;  // segmentation: background pixels of every label weigh background_weight
   float background_weight = 0.1f;
+  std::string source;  // "set/task" (segmentation) or the image task's name; for logs and tests
 
   std::size_t pairs() const { return prompt_images.size(); }
 };

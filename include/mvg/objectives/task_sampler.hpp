@@ -7,6 +7,8 @@
 //     mapping for the prompts and the query), background weighted 0.1;
 //   denoising / inpainting / synthesis: a training pair as the query, other pairs of the same task
 //     as prompts; inpainting holes are redrawn from the training seed range for every draw.
+// Segmentation draws a training set uniformly, then one of its tasks, so a set with many small
+// binary tasks (S2-regions, S3) does not crowd out the others.
 // Test-only sets (U1, U2, D3) never enter training.
 #pragma once
 #include <algorithm>
@@ -46,8 +48,10 @@ public:
     const std::size_t need = o.prompt_pairs + 1;
     for (const auto& set : seg.sets) {
       if (set.test_only) continue;
+      std::vector<seg_entry> tasks;
       for (const auto& t : set.tasks)
-        if (t.train.size() >= need) seg_.push_back({&set, &t});
+        if (t.train.size() >= need) tasks.push_back({&set, &t});
+      if (!tasks.empty()) seg_.push_back(std::move(tasks));
     }
     for (const auto& t : img.tasks)
       if (!t.test_only && t.train.size() >= need) img_[static_cast<int>(kind_of(t.kind))].push_back(&t);
@@ -97,7 +101,10 @@ private:
   }
 
   sample draw_segmentation(rng& g) const {
-    const auto& e = seg_[static_cast<std::size_t>(g.below(seg_.size()))];
+    // Set first, then task: drawing (set, task) pairs uniformly would give S2-regions and S3 (92 of
+    // ~97 tasks, all small binary regions) nearly every segmentation step.
+    const auto& tasks = seg_[static_cast<std::size_t>(g.below(seg_.size()))];
+    const auto& e = tasks[static_cast<std::size_t>(g.below(tasks.size()))];
     const auto& pool = e.task->train;
     const std::size_t q = static_cast<std::size_t>(g.below(pool.size()));
     const auto prompts = prompts_for(pool, q, g);
@@ -124,6 +131,7 @@ private:
     s.target = colorize(pool[q].label, map, only_mapped);
     s.weighted = true;
     s.background_weight = opt_.background_weight;
+    s.source = e.set->name + "/" + e.task->name;
     return s;
   }
 
@@ -146,11 +154,12 @@ private:
     const auto qp = pair(q);
     s.query = qp.input;
     s.target = qp.target;
+    s.source = t.name;
     return s;
   }
 
   sampler_options opt_;
-  std::vector<seg_entry> seg_;
+  std::vector<std::vector<seg_entry>> seg_;  // per training set, its tasks
   std::array<std::vector<const data::image_task*>, task_kinds> img_;
 };
 
