@@ -49,6 +49,9 @@ static void train(const train_options& o) {
   MVG_CHECK(o.resume || !fs::exists(state_file), state_file.string(), " exists: pass --resume to continue that run, "
             "or choose another --out");
 
+  for (const char* f : {"train_state.safetensors", "model.safetensors", "log.csv", "loss.png"})
+    io::remove_stale_temporaries((dir / f).string());  // left by a run killed while saving
+
   example::model_t net(static_cast<uint64_t>(o.seed));
   example::optimizer_t opt(net.parameters());
   rng g(static_cast<uint64_t>(o.seed) * 0x9E3779B97F4A7C15ull + 1);
@@ -79,9 +82,11 @@ static void train(const train_options& o) {
                                           {"mvg.preset", example::preset_name}};
     for (const auto& [k, v] : o.fixed()) md["mvg.train." + k] = v;
     fs::create_directories(dir);  // only now: a run that fails before its first step leaves nothing
+    // Log first, state second: a kill between them leaves the log ahead of the state, which --resume
+    // trims; the other order would leave the state ahead of the log, with rows missing for good.
+    io::write_file_atomically((dir / "log.csv").string(), example::log_csv(log));
     io::save_train_state(state_file.string(), net, opt, md);
     io::save_checkpoint((dir / "model.safetensors").string(), net, md);
-    io::write_file_atomically((dir / "log.csv").string(), example::log_csv(log));
     example::write_loss_png((dir / "loss.png").string(), log, std::string("mvg_train ") + example::preset_name);
   };
 

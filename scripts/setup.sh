@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs every Debian package mvg needs (idempotent, quiet). Data fetching lives in fetch_data.sh.
+# Installs every Debian package mvg needs (idempotent, quiet); `setup.sh fuzz` adds the fuzzing tools. Data fetching lives in fetch_data.sh.
 set -euo pipefail
 packages=(
   g++ cmake make ninja-build pkg-config
@@ -7,6 +7,8 @@ packages=(
   nlohmann-json3-dev zlib1g-dev libomp-dev libgdcm-dev libcli11-dev
   python3 python3-torch python3-numpy python3-skimage
 )
+# `setup.sh fuzz`: also clang with libFuzzer and the sanitizer runtimes (scripts/fuzz.sh).
+[ "${1:-}" = fuzz ] && packages+=(clang libclang-rt-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

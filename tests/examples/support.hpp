@@ -46,4 +46,20 @@ inline std::vector<std::string> files_in(const std::filesystem::path& dir) {
   return out;
 }
 
+// "step,task,objective,loss" of every row of a mvg_train log.csv (the columns a resume must reproduce).
+inline std::vector<std::string> loss_column(const std::filesystem::path& log) {
+  std::stringstream in(mvg_test::slurp(log));
+  std::vector<std::string> out;
+  std::string line;
+  std::getline(in, line);
+  REQUIRE(line == "step,task,objective,loss,lr,grad_norm,seconds");
+  while (std::getline(in, line)) {
+    std::stringstream row(line);
+    std::string f;
+    for (int i = 0; i < 4; ++i) std::getline(row, f, ',');
+    out.push_back(line.substr(0, line.find(',', line.find(',', line.find(',') + 1) + 1)) + "," + f);
+  }
+  return out;
+}
+
 }  // namespace mvg_test

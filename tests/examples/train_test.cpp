@@ -4,25 +4,11 @@
 #include "examples/support.hpp"
 
 namespace fs = std::filesystem;
+using mvg_test::loss_column;
 using mvg_test::run;
 
 namespace {
 const std::string args = "--tasks S1,inpaint-ch2 --steps 4 --batch 2 --checkpoint-every 2 --threads 2 --seed 3";
-
-std::vector<std::string> loss_column(const fs::path& log) {
-  std::stringstream in(mvg_test::slurp(log));
-  std::vector<std::string> out;
-  std::string line;
-  std::getline(in, line);
-  REQUIRE(line == "step,task,objective,loss,lr,grad_norm,seconds");
-  while (std::getline(in, line)) {
-    std::stringstream row(line);
-    std::string f;
-    for (int i = 0; i < 4; ++i) std::getline(row, f, ',');
-    out.push_back(line.substr(0, line.find(',', line.find(',', line.find(',') + 1) + 1)) + "," + f);
-  }
-  return out;
-}
 }  // namespace
 
 TEST_CASE("mvg_train: a short run writes a loadable checkpoint, a log and a loss curve, and resumes bit-exactly",

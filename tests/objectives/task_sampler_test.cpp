@@ -31,7 +31,7 @@ const data::benchmark& seg_sets() {
 }  // namespace
 
 TEST_CASE("task sampler draws every kind from the training split, colored consistently", "[objectives][data]") {
-  task_sampler s(seg_sets(), image_tasks(), {2, 12});
+  task_sampler s(seg_sets(), image_tasks(), {.prompt_pairs = 2, .max_prompt_distance = 12});
   const auto avail = s.available();
   for (bool a : avail) REQUIRE(a);
   rng g(1);
@@ -61,7 +61,7 @@ TEST_CASE("task sampler draws every kind from the training split, colored consis
 TEST_CASE("task sampler never trains on test-only sets or test slices", "[objectives][data]") {
   const auto& b = seg_sets();
   // Draws only come from train pools: their queries are never test images (U2 is test-only).
-  task_sampler s(b, image_tasks(), {1, 12});
+  task_sampler s(b, image_tasks(), {.prompt_pairs = 1, .max_prompt_distance = 12});
   rng g(2);
   for (int i = 0; i < 200; ++i) {
     const sample smp = s.draw(task_kind::segmentation, g);
@@ -99,7 +99,7 @@ TEST_CASE("task sampler draws a training set uniformly, then one of its tasks", 
   o.sets = {"S1", "S3"};
   const auto& b = *data::cached_benchmark(o);
   REQUIRE(b.set("S3").tasks.size() > 10);
-  task_sampler s(b, image_tasks(), {1, 12});
+  task_sampler s(b, image_tasks(), {.prompt_pairs = 1, .max_prompt_distance = 12});
   rng g(4);
   std::size_t s1 = 0;
   std::set<std::string> s3_tasks;

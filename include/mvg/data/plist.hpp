@@ -15,6 +15,8 @@
 
 namespace mvg::data {
 
+struct plist_entry;
+
 struct plist_value {
   enum class kind { boolean, integer, real, string, array, dict } type = kind::string;
   bool boolean = false;
@@ -22,17 +24,25 @@ struct plist_value {
   double real = 0;
   std::string string;
   std::vector<plist_value> array;
-  std::vector<std::pair<std::string, plist_value>> dict;
+  // Not std::pair: a pair of an incomplete type is undefined (clang's libstdc++ checks refuse it).
+  std::vector<plist_entry> dict;
 
   // dict member by key, or nullptr
-  const plist_value* find(std::string_view key) const {
-    for (const auto& [k, v] : dict)
-      if (k == key) return &v;
-    return nullptr;
-  }
+  const plist_value* find(std::string_view key) const;
   double number() const { return type == kind::integer ? static_cast<double>(integer) : real; }
   bool is_number() const { return type == kind::integer || type == kind::real; }
 };
+
+struct plist_entry {
+  std::string first;  // the key
+  plist_value second;
+};
+
+inline const plist_value* plist_value::find(std::string_view key) const {
+  for (const auto& [k, v] : dict)
+    if (k == key) return &v;
+  return nullptr;
+}
 
 namespace detail {
 
@@ -172,7 +182,7 @@ private:
       for (skip_space(); !starts("</dict>"); skip_space()) {
         if (open_tag() != "key") error("dict entry without <key>");
         std::string key = text_until_close("key");
-        v.dict.emplace_back(std::move(key), parse_value(depth + 1));
+        v.dict.push_back({std::move(key), parse_value(depth + 1)});
       }
       close_tag("dict");
     } else {

@@ -65,4 +65,16 @@ inline void write_file_atomically(const std::string& path, std::string_view byte
   write_atomically(path, [&](auto&& sink) { sink(bytes.data(), bytes.size()); });
 }
 
+// Removes the "<path>.tmp.*" files a writer killed mid-write left behind (SIGKILL runs no cleanup).
+// Call it only when no other process is writing `path`.
+inline void remove_stale_temporaries(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::filesystem::path dir = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+  const std::string prefix = p.filename().string() + ".tmp.";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) std::filesystem::remove(e.path(), ec);
+}
+
 }  // namespace mvg::io

@@ -28,7 +28,7 @@ struct sampler_options {
   std::size_t prompt_pairs = 1;
   std::size_t max_prompt_distance = 12;  // slices between a training query and its prompts
   coloring_scheme coloring = coloring_scheme::random;
-  palette colors;
+  palette colors{};
   float background_weight = 0.1f;
   bool redraw_holes = true;
 };
