@@ -56,5 +56,19 @@ TEST_CASE("image reader rejects truncated, garbage and absurd files, naming the 
   mvg_test::write_bytes(s / "huge.png", huge);
   CHECK_THROWS_WITH(mvg::data::read_image(s / "huge.png"), Contains("huge.png"));
   CHECK_THROWS_WITH(mvg::data::read_image(s / "absent.png"), Contains("absent.png"));
+  // the fuzzer's finding: a chunk claiming 2 GB made stb allocate it (tests/fuzz/regressions/png)
+  // (the fuzz input's first byte picks the channel conversion; the PNG is the rest)
+  const auto oom = mvg_test::read_bytes(std::filesystem::path(MVG_SOURCE_DIR) / "tests/fuzz/regressions/png/oom-idat-length-2GB");
+  mvg_test::write_bytes(s / "oom.png", {oom.begin() + 1, oom.end()});
+  CHECK_THROWS_WITH(mvg::data::read_image(s / "oom.png"), Contains("oom.png") && Contains("PNG chunk") && Contains("declares"));
+  auto lying = bytes;  // the IHDR chunk (at byte 8) claims 0x7fffffff bytes
+  lying[8] = 0x7f, lying[9] = lying[10] = lying[11] = 0xff;
+  mvg_test::write_bytes(s / "lying.png", lying);
+  CHECK_THROWS_WITH(mvg::data::read_image(s / "lying.png"), Contains("lying.png") && Contains("'IHDR'"));
+  // stb reads BMP too, but mvg reads only PNG and JPEG: less parser for hostile bytes to reach
+  std::vector<std::uint8_t> bmp(70, 0);
+  bmp[0] = 'B', bmp[1] = 'M';
+  mvg_test::write_bytes(s / "x.bmp", bmp);
+  CHECK_THROWS_WITH(mvg::data::read_image(s / "x.bmp"), Contains("x.bmp") && Contains("not a PNG or JPEG"));
   CHECK_THROWS_WITH(mvg::data::write_png(s.dir / "no" / "x.png", grey), Contains("does not exist"));
 }

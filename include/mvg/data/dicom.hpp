@@ -23,6 +23,7 @@
 #include <xtensor/xarray.hpp>
 
 #include "mvg/core/error.hpp"
+#include "mvg/data/dicom_structure.hpp"
 #include "mvg/data/file_io.hpp"
 
 namespace mvg::data {
@@ -50,71 +51,13 @@ inline const gdcm::ByteValue* siemens_private(const gdcm::DataSet& ds, std::uint
   return bv;
 }
 
-// GDCM allocates every data element's declared length before reading it, so a 14 KB file that claims a
-// 2.5 GB element costs 2.5 GB (found by tests/fuzz). This walk over the element headers of a Part 10
-// file refuses any defined length that runs past the end of the file, before GDCM sees it. Elements of
-// undefined length (sequences, items) are walked into, not skipped, so every nested length is checked
-// the same way; the fragments of encapsulated pixel data are skipped by their lengths.
-inline void check_dicom_lengths(const std::vector<std::uint8_t>& b, const std::string& file) {
-  MVG_CHECK(b.size() >= 132 && std::memcmp(b.data() + 128, "DICM", 4) == 0, file,
-            ": not a DICOM Part 10 file (no 'DICM' at byte 128)");
-  auto u16 = [&](std::size_t at) { return std::uint16_t(b[at] | (b[at + 1] << 8)); };
-  auto u32 = [&](std::size_t at) { return std::uint32_t(u16(at)) | (std::uint32_t(u16(at + 2)) << 16); };
-  std::string syntax;
-  bool explicit_vr = true, in_fragments = false;  // in_fragments: inside encapsulated pixel data
-  std::size_t at = 132;
-  while (at < b.size()) {
-    MVG_CHECK(b.size() - at >= 8, file, ": data element header at byte ", at, " is truncated");
-    const std::uint16_t group = u16(at), element = u16(at + 2);
-    const bool meta = group == 0x0002;
-    if (!meta && syntax.empty()) ::mvg::detail::fail(file, ": no transfer syntax (0002,0010) in the file meta group");
-    if (!meta) {
-      if (syntax == "1.2.840.10008.1.2") explicit_vr = false;
-      MVG_CHECK(syntax != "1.2.840.10008.1.2.1.99" && syntax != "1.2.840.10008.1.2.2", file, ": transfer syntax ",
-                syntax, " (deflated or big endian) is not supported");
-    }
-    std::size_t header = 8;
-    std::uint32_t length = 0;
-    if (group == 0xFFFE) {  // item and delimiters: tag + 4-byte length, no VR, in every syntax
-      length = u32(at + 4);
-    } else if (meta || explicit_vr) {
-      const char vr[3] = {char(b[at + 4]), char(b[at + 5]), 0};
-      static const char* long_vrs[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"};
-      bool long_form = false;
-      for (const char* l : long_vrs) long_form = long_form || std::strcmp(vr, l) == 0;
-      if (long_form) {
-        MVG_CHECK(b.size() - at >= 12, file, ": data element header at byte ", at, " is truncated");
-        length = u32(at + 8), header = 12;
-      } else {
-        length = u16(at + 6);
-      }
-    } else {
-      length = u32(at + 4);
-    }
-    at += header;
-    if (length == 0xFFFFFFFFu) {  // undefined length: its contents follow as elements (or fragments)
-      in_fragments = in_fragments || (group == 0x7FE0 && element == 0x0010);
-      continue;
-    }
-    MVG_CHECK(length <= b.size() - at, file, ": data element (", std::hex, group, ",", element, std::dec,
-              ") declares ", length, " bytes at byte ", at, ", but the file has only ", b.size() - at, " left");
-    if (group == 0x0002 && element == 0x0010) {
-      syntax.assign(reinterpret_cast<const char*>(b.data() + at), length);
-      while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
-    }
-    if (group == 0xFFFE && element == 0xE0DD) in_fragments = false;
-    if (group == 0xFFFE && element == 0xE000 && !in_fragments) continue;  // a sequence item holds elements
-    at += length;
-  }
-}
-
 }  // namespace detail
 
 inline dicom_mosaic read_siemens_mosaic(const std::filesystem::path& path) {
   const std::string file = path.string();
   MVG_CHECK(std::filesystem::exists(path), "DICOM file missing: ", file,
             " (run scripts/fetch_data.sh, or point MVG_DATA_DIR at the folder it fills)");
-  detail::check_dicom_lengths(read_file_bytes(path, max_dicom_bytes), file);
+  detail::check_dicom_structure(read_file_bytes(path, max_dicom_bytes), file);
   gdcm::ImageReader reader;
   reader.SetFileName(file.c_str());
   MVG_CHECK(reader.Read(), file, ": GDCM cannot read it as a DICOM image");

@@ -1,5 +1,6 @@
-// mvg/data/image_io.hpp: PNG/JPEG/BMP/… read through stb_image, PNG write through stb_image_write.
-// Contract: read_image returns (height, width, channels) floats in [0, 1] (8-bit sources; 16-bit PNGs
+// mvg/data/image_io.hpp: PNG and JPEG read through stb_image, PNG write through stb_image_write.
+// Contract: only PNG and JPEG are read (by signature; stb's other formats are refused: each is more
+// parser for hostile bytes to reach, and medical pictures come as PNG/JPEG). read_image returns (height, width, channels) floats in [0, 1] (8-bit sources; 16-bit PNGs
 // are reduced to 8 bits by stb). The file is read with a size limit, its dimensions are checked
 // (≤ max_image_side per side, ≤ max_image_pixels) before stb decodes it, and a file stb cannot decode
 // is an mvg::error naming the file and stb's reason. write_png takes (h, w) or (h, w, c ∈ {1,2,3,4})
@@ -26,6 +27,25 @@ namespace mvg::data {
 inline constexpr int max_image_side = 1 << 14;
 inline constexpr std::uint64_t max_image_pixels = std::uint64_t{1} << 26;
 
+namespace detail {
+// stb_image grows its compressed-data buffer to each IDAT chunk's declared length before reading it,
+// so a 100-byte PNG claiming a 2 GB chunk cost 2 GB (found by tests/fuzz). Every chunk's length must
+// fit in the bytes that follow it (PNG: 4-byte big-endian length, 4-byte type, data, 4-byte CRC).
+inline void check_png_chunks(const std::vector<std::uint8_t>& b, const std::string& name) {
+  std::size_t at = 8;
+  while (at < b.size()) {
+    MVG_CHECK(b.size() - at >= 12, name, ": PNG chunk header at byte ", at, " is truncated");
+    const std::uint32_t length = std::uint32_t(b[at]) << 24 | std::uint32_t(b[at + 1]) << 16 |
+                                 std::uint32_t(b[at + 2]) << 8 | std::uint32_t(b[at + 3]);
+    const std::string type(reinterpret_cast<const char*>(b.data() + at + 4), 4);
+    MVG_CHECK(length <= b.size() - at - 12, name, ": PNG chunk '", type, "' at byte ", at, " declares ", length,
+              " bytes, but the file has only ", b.size() - at - 12, " left");
+    at += 12 + length;
+    if (type == "IEND") break;
+  }
+}
+}  // namespace detail
+
 // channels = 0 keeps the file's channel count; 1..4 converts (stb's luminance/alpha rules).
 inline xt::xtensor<std::uint8_t, 3> read_image_u8(const std::filesystem::path& path, int channels = 0) {
   const std::string name = path.string();
@@ -41,6 +61,11 @@ inline xt::xtensor<std::uint8_t, 3> read_image_u8(const std::filesystem::path& p
     MVG_CHECK(in.gcount() == static_cast<std::streamsize>(bytes.size()), name, ": cannot read image file");
   }
   MVG_CHECK(!bytes.empty() && bytes.size() <= static_cast<std::size_t>(INT32_MAX), name, ": image file is empty");
+  static const std::uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  const bool png = bytes.size() >= 8 && std::equal(png_sig, png_sig + 8, bytes.begin());
+  const bool jpeg = bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF;
+  MVG_CHECK(png || jpeg, name, ": not a PNG or JPEG file (its header has neither signature)");
+  if (png) detail::check_png_chunks(bytes, name);
   int w = 0, h = 0, c = 0;
   MVG_CHECK(stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &c) == 1, name,
             ": not a readable image header (stb: ", stbi_failure_reason() ? stbi_failure_reason() : "unknown", ")");
