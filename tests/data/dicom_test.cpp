@@ -38,3 +38,9 @@ TEST_CASE("DICOM: a file meta group shorter than its group length says is refuse
   const auto p = std::filesystem::path(MVG_SOURCE_DIR) / "tests/fuzz/regressions/dicom/abort-meta-group-cut-short";
   CHECK_THROWS_WITH(mvg::data::read_siemens_mosaic(p), Contains(p.string()) && Contains("(0002,0000) says 212 bytes"));
 }
+
+TEST_CASE("DICOM: pixel attributes that are not a 16-bit grey mosaic are refused before GDCM asserts on them",
+          "[data][dicom]") {
+  const auto p = std::filesystem::path(MVG_SOURCE_DIR) / "tests/fuzz/regressions/dicom/abort-samples-per-pixel-over-4";
+  CHECK_THROWS_WITH(mvg::data::read_siemens_mosaic(p), Contains(p.string()) && Contains("SamplesPerPixel (0028,0002) is 19"));
+}

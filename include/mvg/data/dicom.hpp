@@ -57,7 +57,27 @@ inline dicom_mosaic read_siemens_mosaic(const std::filesystem::path& path) {
   const std::string file = path.string();
   MVG_CHECK(std::filesystem::exists(path), "DICOM file missing: ", file,
             " (run scripts/fetch_data.sh, or point MVG_DATA_DIR at the folder it fills)");
-  detail::check_dicom_structure(read_file_bytes(path, max_dicom_bytes), file);
+  const auto pm = detail::check_dicom_structure(read_file_bytes(path, max_dicom_bytes), file);
+  // Only what a Siemens mosaic is: uncompressed, one 16-bit unsigned grey sample per pixel. Checked
+  // here because GDCM asserts (aborts) on some impossible values instead of reporting them, and each
+  // compressed syntax would hand hostile bytes to one more decoder.
+  MVG_CHECK(pm.syntax == "1.2.840.10008.1.2" || pm.syntax == "1.2.840.10008.1.2.1", file, ": transfer syntax ",
+            pm.syntax, ", expected uncompressed little endian (1.2.840.10008.1.2 or .1.2.1) for a mosaic");
+  auto expect = [&](long v, long want, const char* name) {
+    MVG_CHECK(v == want, file, ": ", name, " is ", v, ", expected ", want, " for a mosaic (-1: missing)");
+  };
+  expect(pm.samples, 1, "SamplesPerPixel (0028,0002)");
+  expect(pm.bits_allocated, 16, "BitsAllocated (0028,0100)");
+  expect(pm.pixel_representation, 0, "PixelRepresentation (0028,0103)");
+  MVG_CHECK(pm.bits_stored >= 1 && pm.bits_stored <= 16 && pm.high_bit == pm.bits_stored - 1, file,
+            ": BitsStored (0028,0101) ", pm.bits_stored, " and HighBit (0028,0102) ", pm.high_bit,
+            " do not fit 16-bit pixels");
+  MVG_CHECK(pm.photometric == "MONOCHROME2" || pm.photometric == "MONOCHROME1", file,
+            ": PhotometricInterpretation (0028,0004) is '", pm.photometric, "', expected MONOCHROME2");
+  MVG_CHECK(pm.rows >= 1 && pm.columns >= 1 && std::uint64_t(pm.rows) * std::uint64_t(pm.columns) <= max_mosaic_pixels,
+            file, ": Rows×Columns is ", pm.rows, "×", pm.columns, ", expected 1..", max_mosaic_pixels, " pixels");
+  MVG_CHECK(pm.pixel_data_length == pm.rows * pm.columns * 2, file, ": pixel data (7FE0,0010) has ",
+            pm.pixel_data_length, " bytes, expected Rows·Columns·2 = ", pm.rows * pm.columns * 2);
   gdcm::ImageReader reader;
   reader.SetFileName(file.c_str());
   MVG_CHECK(reader.Read(), file, ": GDCM cannot read it as a DICOM image");

@@ -12,7 +12,8 @@
 //     match its elements, a file with no data set;
 //   - deflated and big-endian transfer syntaxes, and a missing transfer syntax.
 // Like GDCM, a defined-length value that starts with an item tag is read as a sequence (implicit VR,
-// UN and SQ all may hold one), so nested lengths are checked, not skipped.
+// UN and SQ all may hold one), so nested lengths are checked, not skipped. It returns the top-level
+// Image Pixel attributes for the caller to check before GDCM builds a pixel format from them.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -25,7 +26,17 @@
 
 namespace mvg::data::detail {
 
-inline void check_dicom_structure(const std::vector<std::uint8_t>& b, const std::string& file) {
+// The top-level Image Pixel attributes GDCM builds its pixel format from (and asserts on: a
+// SamplesPerPixel of 5 aborted the process). -1: absent.
+struct dicom_pixel_module {
+  long samples = -1, rows = -1, columns = -1, bits_allocated = -1, bits_stored = -1, high_bit = -1,
+       pixel_representation = -1;
+  std::string photometric, syntax;
+  long pixel_data_length = -1;  // -1 also for undefined (encapsulated) length
+};
+
+inline dicom_pixel_module check_dicom_structure(const std::vector<std::uint8_t>& b, const std::string& file) {
+  dicom_pixel_module pm;
   MVG_CHECK(b.size() >= 132 && std::memcmp(b.data() + 128, "DICM", 4) == 0, file,
             ": not a DICOM Part 10 file (no 'DICM' at byte 128)");
   auto u16 = [&](std::size_t at) { return std::uint16_t(b[at] | (b[at + 1] << 8)); };
@@ -144,6 +155,20 @@ inline void check_dicom_structure(const std::vector<std::uint8_t>& b, const std:
       MVG_CHECK(meta_end <= b.size(), file, ": the file meta group length (0002,0000) says ", u32(at),
                 " bytes, but the file has only ", b.size() - at - 4, " after it");
     }
+    if (stack.size() == 1 && group == 0x0028) {
+      const long us = length == 2 ? long(u16(at)) : -2;  // -2: present but not a US value
+      switch (element) {
+        case 0x0002: pm.samples = us; break;
+        case 0x0010: pm.rows = us; break;
+        case 0x0011: pm.columns = us; break;
+        case 0x0100: pm.bits_allocated = us; break;
+        case 0x0101: pm.bits_stored = us; break;
+        case 0x0102: pm.high_bit = us; break;
+        case 0x0103: pm.pixel_representation = us; break;
+        case 0x0004: pm.photometric.assign(reinterpret_cast<const char*>(b.data() + at), length); break;
+      }
+    }
+    if (stack.size() == 1 && group == 0x7FE0 && element == 0x0010) pm.pixel_data_length = long(length);
     if (group == 0x0002 && element == 0x0010) {
       syntax.assign(reinterpret_cast<const char*>(b.data() + at), length);
       while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
@@ -156,6 +181,10 @@ inline void check_dicom_structure(const std::vector<std::uint8_t>& b, const std:
     at += length;
   }
   MVG_CHECK(data_set_started, file, ": no data set after the file meta information");
+  pm.syntax = syntax;
+  while (!pm.photometric.empty() && (pm.photometric.back() == ' ' || pm.photometric.back() == '\0'))
+    pm.photometric.pop_back();
+  return pm;
 }
 
 }  // namespace mvg::data::detail
