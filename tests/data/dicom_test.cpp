@@ -44,3 +44,8 @@ TEST_CASE("DICOM: pixel attributes that are not a 16-bit grey mosaic are refused
   const auto p = std::filesystem::path(MVG_SOURCE_DIR) / "tests/fuzz/regressions/dicom/abort-samples-per-pixel-over-4";
   CHECK_THROWS_WITH(mvg::data::read_siemens_mosaic(p), Contains(p.string()) && Contains("SamplesPerPixel (0028,0002) is 19"));
 }
+
+TEST_CASE("DICOM: an odd value length is refused before GDCM asserts on it", "[data][dicom]") {
+  const auto p = std::filesystem::path(MVG_SOURCE_DIR) / "tests/fuzz/regressions/dicom/abort-odd-item-length";
+  CHECK_THROWS_WITH(mvg::data::read_siemens_mosaic(p), Contains(p.string()) && Contains("odd length"));
+}

@@ -5,7 +5,8 @@
 // Contract: check_dicom_structure walks the element headers (explicit and implicit VR little endian)
 // with a stack of containers — data set, sequence, item, encapsulated fragments — and refuses, as an
 // mvg::error naming the file, the byte and the element:
-//   - a defined length that runs past the end of the file or of its enclosing sequence or item;
+//   - a defined length that runs past the end of the file or of its enclosing sequence or item, or
+//     is odd;
 //   - an item or sequence delimiter outside a sequence, an element directly inside a sequence, an item
 //     delimiter outside an undefined-length item, any other (FFFE,xxxx) tag;
 //   - an explicit VR that is not one of DICOM's, a file meta group whose length (0002,0000) does not
@@ -119,6 +120,9 @@ inline dicom_pixel_module check_dicom_structure(const std::vector<std::uint8_t>&
     MVG_CHECK(!defined || length <= limit - value, file, ": data element ", tag, " declares ", length,
               " bytes at byte ", value, ", but only ", limit - value, " are left in its ",
               stack.size() > 1 ? "enclosing item" : "file");
+    // DICOM values have even lengths (PS3.5 §7.1.1); GDCM asserts on an odd nested one.
+    MVG_CHECK(!defined || length % 2 == 0, file, ": data element ", tag, " at byte ", value - header,
+              " has odd length ", length, " (DICOM lengths are even)");
     const kind in = stack.back().k;
     at = value;
     if (in == kind::sequence || in == kind::fragments) {
