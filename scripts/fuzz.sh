@@ -32,7 +32,7 @@ printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} sh -c \
 echo
 printf '%-12s %10s %8s %9s %s\n' target seconds execs corpus crashes
 for t in "${targets[@]}"; do
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$runs/$t.log" | grep -o '[0-9]*$' || echo '?')
-  secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$runs/$t.log" | awk '{print $5}' || echo '?')
+  execs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$runs/$t.log" | grep -o '[0-9]*$' || echo '?')
+  secs=$(grep -ao 'Done [0-9]* runs in [0-9]* second' "$runs/$t.log" | awk '{print $5}' || echo '?')
   printf '%-12s %10s %8s %9s %s\n' "$t" "${secs:-?}" "$execs" "$(ls "$runs/corpus/$t" | wc -l)" "$(ls "$runs/crashes/$t" | wc -l)"
 done
