@@ -54,10 +54,9 @@ inline std::vector<std::string> loss_column(const std::filesystem::path& log) {
   std::getline(in, line);
   REQUIRE(line == "step,task,objective,loss,lr,grad_norm,seconds");
   while (std::getline(in, line)) {
-    std::stringstream row(line);
-    std::string f;
-    for (int i = 0; i < 4; ++i) std::getline(row, f, ',');
-    out.push_back(line.substr(0, line.find(',', line.find(',', line.find(',') + 1) + 1)) + "," + f);
+    std::size_t end = 0;  // one past the 4th field
+    for (int i = 0; i < 4 && end != std::string::npos; ++i) end = line.find(',', end + (i > 0));
+    out.push_back(line.substr(0, end));
   }
   return out;
 }

@@ -90,6 +90,8 @@ inline dicom_mosaic read_siemens_mosaic(const std::filesystem::path& path) {
             ": expected one uint16 sample per pixel, got ", pf.GetScalarTypeAsString());
   dicom_mosaic m;
   m.mosaic_cols = image.GetDimension(0), m.mosaic_rows = image.GetDimension(1);
+  // Again on GDCM's own reading: the pixel buffer below is sized from it, and a file that repeats a
+  // tag can make it differ from the structure walk's.
   MVG_CHECK(m.mosaic_rows >= 1 && m.mosaic_cols >= 1 &&
                 std::uint64_t{m.mosaic_rows} * m.mosaic_cols <= max_mosaic_pixels,
             file, ": Rows×Columns is ", m.mosaic_rows, "×", m.mosaic_cols, ", expected 1..", max_mosaic_pixels,

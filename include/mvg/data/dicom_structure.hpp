@@ -54,7 +54,7 @@ inline dicom_pixel_module check_dicom_structure(const std::vector<std::uint8_t>&
     std::size_t end;  // one past the last byte, or `undefined` (closed by a delimiter)
   };
   std::vector<frame> stack{{kind::dataset, b.size()}};
-  std::string syntax;
+  std::string& syntax = pm.syntax;
   bool explicit_vr = true, data_set_started = false;
   std::size_t meta_end = 0;  // from the group length (0002,0000), which GDCM trusts
   std::size_t at = 132;
@@ -64,9 +64,10 @@ inline dicom_pixel_module check_dicom_structure(const std::vector<std::uint8_t>&
     MVG_CHECK(stack.size() < 64, file, ": sequences nested deeper than 64 at byte ", at);
     MVG_CHECK(b.size() - at >= 8, file, ": data element header at byte ", at, " is truncated");
     const std::uint16_t group = u16(at), element = u16(at + 2);
+    auto tag = [&] { return tag_name(group, element); };  // for messages: MVG_CHECK formats only on failure
     const bool meta = group == 0x0002;
     if (meta) {
-      MVG_CHECK(stack.size() == 1 && !data_set_started, file, ": file meta element ", tag_name(group, element),
+      MVG_CHECK(stack.size() == 1 && !data_set_started, file, ": file meta element ", tag(),
                 " at byte ", at, " outside the file meta information");
     } else if (!data_set_started) {
       data_set_started = true;
@@ -91,7 +92,7 @@ inline dicom_pixel_module check_dicom_structure(const std::vector<std::uint8_t>&
                                       "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV"};
       bool known = false;
       for (const char* v : all_vrs) known = known || std::strcmp(vr, v) == 0;
-      MVG_CHECK(known, file, ": data element ", tag_name(group, element), " at byte ", at, " has VR '",
+      MVG_CHECK(known, file, ": data element ", tag(), " at byte ", at, " has VR '",
                 std::string(vr, 2), "', not one of DICOM's value representations");
       static const char* long_vrs[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"};
       bool long_form = false;
@@ -107,7 +108,6 @@ inline dicom_pixel_module check_dicom_structure(const std::vector<std::uint8_t>&
       length = u32(at + 4);
       is_sq = true;  // implicit VR: only the value can tell (below)
     }
-    const std::string tag = tag_name(group, element);
     const std::size_t value = at + header;
     std::size_t limit = b.size();  // the innermost defined end: an undefined item still ends with its sequence
     for (auto f = stack.rbegin(); f != stack.rend(); ++f)
@@ -115,13 +115,13 @@ inline dicom_pixel_module check_dicom_structure(const std::vector<std::uint8_t>&
         limit = f->end;
         break;
       }
-    MVG_CHECK(value <= limit, file, ": data element ", tag, " at byte ", at, " runs past its enclosing item");
+    MVG_CHECK(value <= limit, file, ": data element ", tag(), " at byte ", at, " runs past its enclosing item");
     const bool defined = length != 0xFFFFFFFFu;
-    MVG_CHECK(!defined || length <= limit - value, file, ": data element ", tag, " declares ", length,
+    MVG_CHECK(!defined || length <= limit - value, file, ": data element ", tag(), " declares ", length,
               " bytes at byte ", value, ", but only ", limit - value, " are left in its ",
               stack.size() > 1 ? "enclosing item" : "file");
     // DICOM values have even lengths (PS3.5 §7.1.1); GDCM asserts on an odd nested one.
-    MVG_CHECK(!defined || length % 2 == 0, file, ": data element ", tag, " at byte ", value - header,
+    MVG_CHECK(!defined || length % 2 == 0, file, ": data element ", tag(), " at byte ", value - header,
               " has odd length ", length, " (DICOM lengths are even)");
     const kind in = stack.back().k;
     at = value;
@@ -131,7 +131,7 @@ inline dicom_pixel_module check_dicom_structure(const std::vector<std::uint8_t>&
                   " closes a sequence of defined length");
         stack.pop_back();
       } else {
-        MVG_CHECK(group == 0xFFFE && element == 0xE000, file, ": ", tag, " at byte ", at - header,
+        MVG_CHECK(group == 0xFFFE && element == 0xE000, file, ": ", tag(), " at byte ", at - header,
                   " inside a sequence, where only items (FFFE,E000) belong");
         if (in == kind::fragments) {
           MVG_CHECK(defined, file, ": pixel data fragment at byte ", at - header, " has undefined length");
@@ -144,7 +144,7 @@ inline dicom_pixel_module check_dicom_structure(const std::vector<std::uint8_t>&
     }
     // In the data set or an item: data elements, or the delimiter of an undefined-length item.
     if (group == 0xFFFE) {
-      MVG_CHECK(element == 0xE00D && in == kind::item && stack.back().end == undefined, file, ": ", tag,
+      MVG_CHECK(element == 0xE00D && in == kind::item && stack.back().end == undefined, file, ": ", tag(),
                 " at byte ", at - header, " outside a sequence, where a data element belongs");
       stack.pop_back();
       continue;
@@ -185,7 +185,6 @@ inline dicom_pixel_module check_dicom_structure(const std::vector<std::uint8_t>&
     at += length;
   }
   MVG_CHECK(data_set_started, file, ": no data set after the file meta information");
-  pm.syntax = syntax;
   while (!pm.photometric.empty() && (pm.photometric.back() == ' ' || pm.photometric.back() == '\0'))
     pm.photometric.pop_back();
   return pm;
