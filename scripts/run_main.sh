@@ -9,7 +9,7 @@ scripts/fetch_data.sh
 out=${MVG_OUT:-out}
 steps=${MVG_STEPS:-450}
 mkdir -p "$out"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMVG_BUILD_EXAMPLES=ON >/dev/null
+cmake $([ -f build/CMakeCache.txt ] || echo -GNinja) -S . -B build -DCMAKE_BUILD_TYPE=Release -DMVG_BUILD_EXAMPLES=ON >/dev/null
 cmake --build build -j"$(nproc)" --target mvg_train mvg_eval mvg_infer
 resume=()
 [ -f "$out/run/train_state.safetensors" ] && resume=(--resume)  # a re-run continues an interrupted one
