@@ -1,12 +1,12 @@
 // The tape's contract: records only in grad mode, no_grad is scoped, backward adds, zeroing is explicit.
 #include <catch2/catch.hpp>
 
-#include "mvg/backend/cpu/cpu.hpp"
+#include "support/backend_under_test.hpp"
 #include "mvg/ops.hpp"
 
 using namespace mvg;
-using ftensor = tensor<float, cpu>;
-using fvar = var<float, cpu>;
+using ftensor = tensor<float, test_backend>;
+using fvar = var<float, test_backend>;
 
 TEST_CASE("tape records only in grad mode and only for inputs that need grad", "[autograd]") {
   auto& tape = autograd::current_tape();

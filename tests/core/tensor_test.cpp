@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 
-#include "mvg/backend/cpu/cpu.hpp"
+#include "support/backend_under_test.hpp"
 #include "mvg/core/tensor.hpp"
 
 using namespace mvg;
-using ftensor = tensor<float, cpu>;
+using ftensor = tensor<float, test_backend>;
 
 TEST_CASE("shape: numel, strides, negative axes, printing", "[core]") {
   const shape s{2, 3, 4};
@@ -54,7 +54,7 @@ TEST_CASE("tensor: bad shapes throw messages naming both shapes", "[core][errors
   REQUIRE_THROWS_WITH(t.item(), Catch::Contains("needs one element"));
 }
 
-TEST_CASE("cpu gemm: row-major with leading dimensions, transposes and batches", "[core]") {
+TEST_CASE("backend gemm: row-major with leading dimensions, transposes and batches", "[core]") {
   // A 2x3 sub-block of a 2x4 buffer (lda 4) times a 3x2 matrix, accumulated into C (beta 1).
   const std::vector<float> a = {1, 2, 3, 99, 4, 5, 6, 99};
   const std::vector<float> b = {1, 0, 0, 1, 1, 1};
@@ -66,13 +66,13 @@ TEST_CASE("cpu gemm: row-major with leading dimensions, transposes and batches",
   g.lda = 4;
   g.ldb = 2;
   g.ldc = 2;
-  cpu::gemm(g, 1.f, a.data(), b.data(), 1.f, c.data());
+  test_backend::gemm(g, 1.f, a.data(), b.data(), 1.f, c.data());
   REQUIRE(c == std::vector<float>{14, 15, 20, 21});
   // Aᵀ·B with A stored 3x2: [[1,4],[2,5],[3,6]]ᵀ = the same logical A (ignoring the 99s).
   const std::vector<float> at = {1, 4, 2, 5, 3, 6};
   g.trans_a = true;
   g.lda = 2;
-  cpu::gemm(g, 2.f, at.data(), b.data(), 0.f, c.data());
+  test_backend::gemm(g, 2.f, at.data(), b.data(), 0.f, c.data());
   REQUIRE(c == std::vector<float>{8, 10, 20, 22});
   // Batched: two independent 1x1x2 products.
   const std::vector<float> x = {1, 2, 3, 4}, y = {5, 6, 7, 8};
@@ -88,6 +88,6 @@ TEST_CASE("cpu gemm: row-major with leading dimensions, transposes and batches",
   h.stride_a = 2;
   h.stride_b = 2;
   h.stride_c = 1;
-  cpu::gemm(h, 1.f, x.data(), y.data(), 0.f, z.data());
+  test_backend::gemm(h, 1.f, x.data(), y.data(), 0.f, z.data());
   REQUIRE(z == std::vector<float>{17, 53});
 }

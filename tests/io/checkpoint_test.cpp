@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "mvg/backend/cpu/cpu.hpp"
+#include "support/backend_under_test.hpp"
 #include "mvg/io/checkpoint.hpp"
 #include "mvg/io/train_state.hpp"
 #include "mvg/nn/model.hpp"
@@ -16,7 +16,7 @@ using Catch::Contains;
 namespace {
 constexpr config small_cfg{.image_size = 16, .patch = 4, .embed_dim = 16, .depth = 4, .heads = 2, .mlp_ratio = 2,
                            .decoder_channels = 4};
-using model_t = model<small_cfg, cpu>;
+using model_t = model<small_cfg, test_backend>;
 
 std::string temp_dir() {
   auto d = fs::temp_directory_path() / ("mvg_ckpt_" + std::to_string(::getpid()));
@@ -128,7 +128,7 @@ TEST_CASE("resuming from weights + optimizer state continues bit-exactly", "[io]
   for (auto& v : tg) v = float(g.uniform());
   const auto pixels = T::from_host({2, 3, 16, 16}, px);
   const model_t::var_type target(T::from_host({2, 2, 16, 16}, tg));
-  auto step = [&](model_t& m, optim::adamw<float, cpu>& opt) {
+  auto step = [&](model_t& m, optim::adamw<float, test_backend>& opt) {
     m.parameters().zero_grad();
     auto loss = ops::smooth_l1_loss(m.forward(pixels, sequence_roles(1, 3), nullptr, attention_kind::block_causal, {0, 2}),
                                     target, 0.01);
@@ -137,14 +137,14 @@ TEST_CASE("resuming from weights + optimizer state continues bit-exactly", "[io]
     return loss.value().item();
   };
   model_t a(1);
-  optim::adamw<float, cpu> opt_a(a.parameters());
+  optim::adamw<float, test_backend> opt_a(a.parameters());
   for (int i = 0; i < 3; ++i) step(a, opt_a);
   io::save_checkpoint(w, a);
   io::save_optimizer(o, opt_a, a.parameters());
   const float next_a = step(a, opt_a);
 
   model_t b(99);
-  optim::adamw<float, cpu> opt_b(b.parameters());
+  optim::adamw<float, test_backend> opt_b(b.parameters());
   io::load_checkpoint(w, b);
   io::load_optimizer(o, opt_b, b.parameters());
   REQUIRE(opt_b.steps() == 3);
@@ -161,17 +161,17 @@ TEST_CASE("resuming from weights + optimizer state continues bit-exactly", "[io]
 TEST_CASE("a train-state file restores weights, moments and step together, or nothing", "[io]") {
   const std::string dir = temp_dir(), s = dir + "/train_state.safetensors";
   model_t a(1);
-  optim::adamw<float, cpu> opt_a(a.parameters());
+  optim::adamw<float, test_backend> opt_a(a.parameters());
   // Distinct, non-zero moments so a swapped or missing copy would show.
   std::vector<float> m(static_cast<size_t>(a.parameters().numel())), v(m.size());
   for (size_t i = 0; i < m.size(); ++i) m[i] = 0.001f * float(i % 97) + 0.5f, v[i] = 0.002f * float(i % 89) + 0.25f;
-  cpu::upload(m.data(), opt_a.exp_avg().data(), a.parameters().numel());
-  cpu::upload(v.data(), opt_a.exp_avg_sq().data(), a.parameters().numel());
+  test_backend::upload(m.data(), opt_a.exp_avg().data(), a.parameters().numel());
+  test_backend::upload(v.data(), opt_a.exp_avg_sq().data(), a.parameters().numel());
   opt_a.set_steps(17);
   io::save_train_state(s, a, opt_a, {{"mvg.train.rng", "abc"}});
 
   model_t b(2);
-  optim::adamw<float, cpu> opt_b(b.parameters());
+  optim::adamw<float, test_backend> opt_b(b.parameters());
   const auto md = io::load_train_state(s, b, opt_b);
   REQUIRE(md.at("mvg.train.rng") == "abc");
   REQUIRE(opt_b.steps() == 17);
@@ -181,7 +181,7 @@ TEST_CASE("a train-state file restores weights, moments and step together, or no
 
   // A file missing one moment leaves weights, moments and step exactly as they were.
   model_t c(3);
-  optim::adamw<float, cpu> opt_c(c.parameters());
+  optim::adamw<float, test_backend> opt_c(c.parameters());
   const auto before = c.parameters().values().to_host();
   edit_header(s, dir + "/bad.safetensors", [](auto& j) { j.erase("exp_avg.blocks.1.mlp.fc2.weight"); });
   REQUIRE_THROWS_WITH(io::load_train_state(dir + "/bad.safetensors", c, opt_c),

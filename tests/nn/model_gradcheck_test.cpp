@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "mvg/backend/cpu/cpu.hpp"
+#include "support/backend_under_test.hpp"
 #include "mvg/nn/model.hpp"
 #include "mvg/ops/loss.hpp"
 
@@ -12,9 +12,9 @@ using namespace mvg;
 namespace {
 constexpr config f64_cfg{.image_size = 8, .patch = 4, .embed_dim = 8, .depth = 4, .heads = 2, .mlp_ratio = 2,
                          .decoder_channels = 3, .scalar = dtype::f64};
-using model_t = model<f64_cfg, cpu>;
-using dtensor = tensor<double, cpu>;
-using dvar = var<double, cpu>;
+using model_t = model<f64_cfg, test_backend>;
+using dtensor = tensor<double, test_backend>;
+using dvar = var<double, test_backend>;
 
 dtensor uniform(shape s, uint64_t seed) {
   rng g(seed);

@@ -3,7 +3,7 @@
 // weights after 3 AdamW steps. Float32 here vs float64 there: tolerance 1e-4 relative.
 #include <catch2/catch.hpp>
 
-#include "mvg/backend/cpu/cpu.hpp"
+#include "support/backend_under_test.hpp"
 #include "mvg/io/checkpoint.hpp"
 #include "mvg/nn/model.hpp"
 #include "mvg/ops/loss.hpp"
@@ -15,9 +15,9 @@ using namespace mvg;
 namespace {
 constexpr config ref_cfg{.image_size = 16, .patch = 4, .embed_dim = 32, .depth = 4, .heads = 2, .mlp_ratio = 4,
                          .decoder_channels = 8};
-using model_t = model<ref_cfg, cpu>;
-using ftensor = tensor<float, cpu>;
-using fvar = var<float, cpu>;
+using model_t = model<ref_cfg, test_backend>;
+using ftensor = tensor<float, test_backend>;
+using fvar = var<float, test_backend>;
 
 const io::safetensors_file& ref() {
   static const auto f = io::safetensors_file::read(test::reference_path("model_small.safetensors"));
@@ -125,7 +125,7 @@ TEST_CASE("decoding only some slots gives the same values and gradients", "[mode
 TEST_CASE("three AdamW steps match torch.optim.AdamW", "[reference][optim]") {
   model_t m(0);
   load_reference_weights(m);
-  optim::adamw<float, cpu> opt(m.parameters(), {1e-3, 0.9, 0.999, 1e-8, 0.05});
+  optim::adamw<float, test_backend> opt(m.parameters(), {1e-3, 0.9, 0.999, 1e-8, 0.05});
   const auto losses = ref().values<float>("adamw3.losses");
   for (int step = 0; step < 3; ++step) {
     m.parameters().zero_grad();

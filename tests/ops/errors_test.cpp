@@ -1,12 +1,12 @@
 // Bad-shape calls throw mvg::error with a message that names the op and both shapes.
 #include <catch2/catch.hpp>
 
-#include "mvg/backend/cpu/cpu.hpp"
+#include "support/backend_under_test.hpp"
 #include "mvg/ops.hpp"
 
 using namespace mvg;
-using ftensor = tensor<float, cpu>;
-using fvar = var<float, cpu>;
+using ftensor = tensor<float, test_backend>;
+using fvar = var<float, test_backend>;
 
 namespace {
 fvar z(shape s) { return fvar(ftensor::zeros(s), false); }
@@ -27,7 +27,7 @@ TEST_CASE("ops reject bad shapes with clear messages", "[errors]") {
   REQUIRE_THROWS_WITH(ops::permute(z({2, 3}), {0, 0}), Contains("repeated"));
   REQUIRE_THROWS_WITH(ops::conv2d(z({1, 3, 5, 5}), z({4, 2, 3, 3})), Contains("conv2d") && Contains("channels"));
   REQUIRE_THROWS_WITH(ops::attention(z({1, 4, 12}), 3), Contains("not divisible by 3 heads"));
-  REQUIRE_THROWS_WITH(ops::attention(z({1, 6, 12}), 2, ops::attention_mask<float, cpu>::block_causal(4)),
+  REQUIRE_THROWS_WITH(ops::attention(z({1, 6, 12}), 2, ops::attention_mask<float, test_backend>::block_causal(4)),
                       Contains("does not divide 6"));
   REQUIRE_THROWS_WITH(ops::pixel_shuffle(z({1, 2, 2, 10}), 2, 3), Contains("pixel_shuffle"));
   REQUIRE_THROWS_WITH(ops::smooth_l1_loss(z({2, 3}), z({3, 2})), Contains("[2, 3]") && Contains("[3, 2]"));

@@ -57,7 +57,7 @@ TEST_CASE("shape op gradients: reshape, permute, transpose, concat, slice", "[gr
                         tol);
   MVG_REQUIRE_GRADCHECK(gradcheck([](auto& v) { return ops::transpose(v[0], 0, -1); }, {random_tensor({2, 3, 4}, 4)}),
                         tol);
-  MVG_REQUIRE_GRADCHECK(gradcheck([](auto& v) { return ops::concat<double, cpu>({v[0], v[1], v[0]}, 1); },
+  MVG_REQUIRE_GRADCHECK(gradcheck([](auto& v) { return ops::concat<double, test_backend>({v[0], v[1], v[0]}, 1); },
                                   {random_tensor({2, 3, 4}, 5), random_tensor({2, 2, 4}, 6)}),
                         tol);
   MVG_REQUIRE_GRADCHECK(gradcheck([](auto& v) { return ops::slice(v[0], 2, 1, 4); }, {random_tensor({2, 3, 6, 2}, 7)}),
@@ -102,7 +102,7 @@ TEST_CASE("softmax gradients, plain and masked", "[grad]") {
 
 TEST_CASE("fused attention gradients: none, block-causal, additive", "[grad]") {
   const auto qkv = random_tensor({2, 12, 24}, 1);
-  using mask = ops::attention_mask<double, cpu>;
+  using mask = ops::attention_mask<double, test_backend>;
   MVG_REQUIRE_GRADCHECK(gradcheck([](auto& v) { return ops::attention(v[0], 2, mask::none()); }, {qkv}), tol);
   MVG_REQUIRE_GRADCHECK(gradcheck([](auto& v) { return ops::attention(v[0], 2, mask::block_causal(4)); }, {qkv}),
                         tol);

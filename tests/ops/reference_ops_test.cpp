@@ -53,7 +53,7 @@ dvar run_case(const nlohmann::json& c, const std::vector<dvar>& in) {
     return ops::softmax(in[0], &mask, p["mask_kind"] == "keep" ? ops::mask_kind::keep : ops::mask_kind::additive);
   }
   if (op == "attention") {
-    using m = ops::attention_mask<double, cpu>;
+    using m = ops::attention_mask<double, test_backend>;
     const int64_t heads = p["heads"];
     if (p["mask_kind"] == "none") return ops::attention(in[0], heads, m::none());
     if (p["mask_kind"] == "keep") {

@@ -2,23 +2,23 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "mvg/backend/cpu/cpu.hpp"
+#include "support/backend_under_test.hpp"
 #include "mvg/optim/adamw.hpp"
 #include "mvg/optim/lr_schedule.hpp"
 
 using namespace mvg;
 
 TEST_CASE("AdamW update equals the hand-computed formula, decay only where declared", "[optim]") {
-  param_set<double, cpu> ps;
+  param_set<double, test_backend> ps;
   ps.declare("w", {2}, init_kind::zeros, true);
   ps.declare("b", {1}, init_kind::zeros, false);
   ps.allocate();
-  ps.values().copy_from(tensor<double, cpu>::from_host({3}, {1.0, -2.0, 0.5}));
-  optim::adamw<double, cpu> opt(ps, {0.1, 0.9, 0.999, 1e-8, 0.05});
+  ps.values().copy_from(tensor<double, test_backend>::from_host({3}, {1.0, -2.0, 0.5}));
+  optim::adamw<double, test_backend> opt(ps, {0.1, 0.9, 0.999, 1e-8, 0.05});
   const std::vector<std::vector<double>> grads = {{0.3, -0.2, 0.1}, {-0.1, 0.4, 0.2}};
   std::vector<double> p = {1.0, -2.0, 0.5}, m(3, 0), v(3, 0);
   for (int t = 1; t <= 2; ++t) {
-    ps.grads().copy_from(tensor<double, cpu>::from_host({3}, grads[t - 1]));
+    ps.grads().copy_from(tensor<double, test_backend>::from_host({3}, grads[t - 1]));
     opt.step(0.1);
     for (int i = 0; i < 3; ++i) {
       const double g = grads[t - 1][i];
@@ -46,10 +46,10 @@ TEST_CASE("warm-up then cosine schedule", "[optim]") {
 }
 
 TEST_CASE("gradient clipping scales to the max norm and reports the norm", "[optim]") {
-  param_set<float, cpu> ps;
+  param_set<float, test_backend> ps;
   ps.declare("w", {2}, init_kind::zeros, true);
   ps.allocate();
-  ps.grads().copy_from(tensor<float, cpu>::from_host({2}, {3.f, 4.f}));
+  ps.grads().copy_from(tensor<float, test_backend>::from_host({2}, {3.f, 4.f}));
   REQUIRE(optim::clip_grad_norm(ps, 1.0) == Approx(5.0));
   const auto g = ps.grads().to_host();
   REQUIRE(g[0] == Approx(0.6f).epsilon(1e-5));
@@ -59,7 +59,7 @@ TEST_CASE("gradient clipping scales to the max norm and reports the norm", "[opt
 
 TEST_CASE("parameter init is seeded, timm-style and reproducible", "[optim]") {
   auto make = [](uint64_t seed) {
-    param_set<float, cpu> ps;
+    param_set<float, test_backend> ps;
     ps.declare("w", {1000}, init_kind::trunc_normal, true);
     ps.declare("ln.weight", {4}, init_kind::ones, false);
     ps.declare("b", {4}, init_kind::zeros, false);

@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "mvg/autograd/tape.hpp"
-#include "mvg/backend/cpu/cpu.hpp"
+#include "support/backend_under_test.hpp"
 #include "mvg/core/random.hpp"
 
 namespace mvg::test {
 
-using dtensor = tensor<double, cpu>;
-using dvar = var<double, cpu>;
+using dtensor = tensor<double, test_backend>;
+using dvar = var<double, test_backend>;
 
 struct gradcheck_result {
   double rel_error = 0, max_abs = 0;

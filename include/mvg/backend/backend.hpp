@@ -27,8 +27,15 @@ struct gemm_args {
   int64_t batch = 1, stride_a = 0, stride_b = 0, stride_c = 0;
 };
 
+namespace detail {
+// Stands in for an op's kernel lambda in the concept below.
+struct index_kernel {
+  MVG_HD void operator()(int64_t) const {}
+};
+}  // namespace detail
+
 template <class B>
-concept backend = requires(int64_t n, float* p, const float* cp, float v, gemm_args g) {
+concept backend = requires(int64_t n, float* p, const float* cp, float v, gemm_args g, int threads) {
   { B::name } -> std::convertible_to<const char*>;
   { B::template allocate<float>(n) } -> std::same_as<std::shared_ptr<float>>;
   B::fill(p, n, v);
@@ -38,6 +45,10 @@ concept backend = requires(int64_t n, float* p, const float* cp, float v, gemm_a
   B::gemm(g, v, cp, cp, v, p);
   { B::sum(cp, n) } -> std::convertible_to<double>;
   B::synchronize();
+  B::parallel_for(n, detail::index_kernel{});        // cheap iterations (element-wise)
+  B::parallel_for_heavy(n, detail::index_kernel{});  // heavy iterations (a row, an image)
+  B::set_threads(threads);
+  { B::threads() } -> std::convertible_to<int>;
 };
 
 }  // namespace mvg

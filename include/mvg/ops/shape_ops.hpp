@@ -95,10 +95,13 @@ void copy_block(const T* src, int64_t src_row, T* dst, int64_t dst_row, int64_t 
                 int64_t src_off, int64_t dst_off) {
   B::parallel_for(outer * row_len, [=] MVG_HD(int64_t i) {
     const int64_t o = i / row_len, r = i % row_len;
+    // Captures are used before the `if constexpr`: nvcc's extended lambdas may not capture inside one.
+    const T v = src[o * src_row + src_off + r];
+    T& out = dst[o * dst_row + dst_off + r];
     if constexpr (Add)
-      dst[o * dst_row + dst_off + r] += src[o * src_row + src_off + r];
+      out += v;
     else
-      dst[o * dst_row + dst_off + r] = src[o * src_row + src_off + r];
+      out = v;
   });
 }
 inline void outer_inner(const shape& s, int axis, int64_t& outer, int64_t& inner) {

@@ -1,0 +1,177 @@
+// mvg/backend/cuda/cuda.hpp: the GPU policy. Writing mvg::cuda where a program says mvg::cpu moves
+// its tensors, ops, model and optimiser to the GPU; nothing else changes.
+//
+// Everything is thrust over raw pointers, so one source builds two ways:
+// - with nvcc (THRUST_DEVICE_SYSTEM = CUDA, the default): memory from cudaMalloc through a caching
+//   pool, kernels are thrust::for_each over the ops' MVG_HD lambdas, matrix products are cuBLAS
+//   strided-batched GEMMs, and thrust runs asynchronously on the default stream (par_nosync);
+// - with g++ -fopenmp -DTHRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_OMP (or _CPP): the same thrust
+//   calls run on the host, the pool sits on aligned_alloc and gemm falls back to the CPU backend's
+//   Eigen product. This is how CI, which has nvcc but no GPU, runs the whole op and model suite
+//   against this backend's logic (docs/cuda.md).
+// CPU-only programs never include this header, so they never see a CUDA header.
+#pragma once
+#include <thrust/detail/config.h>
+#include <thrust/execution_policy.h>
+#include <thrust/fill.h>
+#include <thrust/copy.h>
+#include <thrust/for_each.h>
+#include <thrust/iterator/counting_iterator.h>
+#include <thrust/reduce.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "mvg/backend/backend.hpp"
+#include "mvg/backend/cuda/block_pool.hpp"
+
+#if THRUST_DEVICE_SYSTEM == THRUST_DEVICE_SYSTEM_CUDA
+#if !defined(__CUDACC__)
+#error "mvg::cuda on the GPU needs nvcc; for the host build compile with -DTHRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_OMP"
+#endif
+#define MVG_CUDA_ON_DEVICE 1
+#include <cuda_runtime.h>
+
+#include "mvg/backend/cuda/cublas_gemm.hpp"
+#include "mvg/backend/cuda/cuda_check.hpp"
+#else
+#define MVG_CUDA_ON_DEVICE 0
+#include <omp.h>
+
+#include "mvg/backend/cpu/cpu.hpp"
+#endif
+
+namespace mvg {
+
+struct cuda {
+#if MVG_CUDA_ON_DEVICE
+  static constexpr const char* name = "cuda";
+#else
+  static constexpr const char* name = "cuda(host)";
+#endif
+  // True when memory is on a GPU (false in the host build that CI tests).
+  static constexpr bool on_device = MVG_CUDA_ON_DEVICE;
+
+  // The execution policy every thrust call below uses.
+  static auto policy() {
+#if MVG_CUDA_ON_DEVICE
+    return thrust::cuda::par_nosync;  // ordered on the default stream; no host sync per kernel
+#else
+    return thrust::device;  // the host system chosen by THRUST_DEVICE_SYSTEM
+#endif
+  }
+
+  // The process-wide caching pool. Never destroyed: tensors in static storage may be freed after
+  // any static pool would be, and the CUDA runtime may already be torn down at exit.
+  static detail::block_pool& pool() {
+    static auto* p = new detail::block_pool(&raw_allocate, &raw_free);
+    return *p;
+  }
+
+  template <class T>
+  static std::shared_ptr<T> allocate(int64_t n) {
+    std::size_t cls = 0;
+    void* p = pool().acquire(static_cast<std::size_t>(n) * sizeof(T), cls);
+    return std::shared_ptr<T>(static_cast<T*>(p), [cls](T* q) { pool().release(q, cls); });
+  }
+
+  template <class T>
+  static void fill(T* p, int64_t n, T v) {
+    if (n > 0) thrust::fill_n(policy(), p, n, v);
+  }
+  template <class T>
+  static void copy(const T* src, T* dst, int64_t n) {
+    if (n > 0) thrust::copy_n(policy(), src, n, dst);
+  }
+  // Host → device and device → host: one call each for any size (the whole parameter buffer too).
+  template <class T>
+  static void upload(const T* host, T* dst, int64_t n) {
+    if (n <= 0) return;
+#if MVG_CUDA_ON_DEVICE
+    MVG_CUDA_CHECK(cudaMemcpy(dst, host, sizeof(T) * n, cudaMemcpyHostToDevice));
+#else
+    std::memcpy(dst, host, sizeof(T) * n);
+#endif
+  }
+  template <class T>
+  static void download(const T* src, T* host, int64_t n) {
+    if (n <= 0) return;
+#if MVG_CUDA_ON_DEVICE
+    MVG_CUDA_CHECK(cudaMemcpy(host, src, sizeof(T) * n, cudaMemcpyDeviceToHost));
+#else
+    std::memcpy(host, src, sizeof(T) * n);
+#endif
+  }
+  static void synchronize() {
+#if MVG_CUDA_ON_DEVICE
+    MVG_CUDA_CHECK(cudaDeviceSynchronize());
+#endif
+  }
+
+  // The host build spreads thrust's OpenMP loops over threads; on the GPU this is a no-op.
+  static void set_threads(int n) {
+#if !MVG_CUDA_ON_DEVICE
+    cpu::set_threads(n);
+#endif
+  }
+  static int threads() {
+#if MVG_CUDA_ON_DEVICE
+    return 1;
+#else
+    return cpu::threads();
+#endif
+  }
+
+  // f(i) for i in [0, n): one GPU thread per index (f is an MVG_HD lambda of an op).
+  template <class F>
+  static void parallel_for(int64_t n, F f) {
+    if (n > 0) thrust::for_each_n(policy(), thrust::counting_iterator<int64_t>(0), n, f);
+  }
+  // Row-wise kernels (softmax, LayerNorm rows, conv bias sums): one thread per row, same as above.
+  template <class F>
+  static void parallel_for_heavy(int64_t n, F f) {
+    parallel_for(n, f);
+  }
+
+  template <class T>
+  static double sum(const T* p, int64_t n) {
+    if (n <= 0) return 0.0;
+    // Accumulates in double, as the CPU backend does (thrust takes the init value's type).
+    return thrust::reduce(policy(), p, p + n, 0.0);
+  }
+
+  template <class T>
+  static void gemm(const gemm_args& g, T alpha, const T* a, const T* b, T beta, T* c) {
+#if MVG_CUDA_ON_DEVICE
+    detail::cublas_gemm(g, alpha, a, b, beta, c);
+#else
+    cpu::gemm(g, alpha, a, b, beta, c);
+#endif
+  }
+
+private:
+  static void* raw_allocate(std::size_t bytes) {
+#if MVG_CUDA_ON_DEVICE
+    void* p = nullptr;
+    if (cudaMalloc(&p, bytes) != cudaSuccess) {
+      (void)cudaGetLastError();  // clear the sticky out-of-memory error; the pool retries or throws
+      return nullptr;
+    }
+    return p;
+#else
+    return std::aligned_alloc(64, bytes);  // size classes are multiples of 512 B
+#endif
+  }
+  static void raw_free(void* p) {
+#if MVG_CUDA_ON_DEVICE
+    cudaFree(p);
+#else
+    std::free(p);
+#endif
+  }
+};
+
+static_assert(backend<cuda>);
+
+}  // namespace mvg
