@@ -39,8 +39,8 @@ struct plist_entry {
 };
 
 inline const plist_value* plist_value::find(std::string_view key) const {
-  for (const auto& [k, v] : dict)
-    if (k == key) return &v;
+  for (const auto& e : dict)  // no structured binding: nvcc's front end misreads &v as a local's address
+    if (e.first == key) return &e.second;
   return nullptr;
 }
 

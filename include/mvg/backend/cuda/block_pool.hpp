@@ -8,9 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
-#include <new>
 #include <unordered_map>
 #include <vector>
+
+#include "mvg/core/error.hpp"
 
 namespace mvg::detail {
 
@@ -52,7 +53,8 @@ public:
       if (!p) {  // out of memory: give every cached block back to the driver and try once more
         release_cached_locked();
         p = raw_alloc_(cls);
-        if (!p) throw std::bad_alloc();
+        MVG_CHECK(p, "out of device memory: ", cls, " bytes requested, ", stats_.in_use,
+                  " bytes held by live tensors (like PyTorch's \"CUDA out of memory\"; use a smaller batch)");
       }
       ++stats_.raw_allocations;
     }

@@ -154,10 +154,14 @@ private:
   static void* raw_allocate(std::size_t bytes) {
 #if MVG_CUDA_ON_DEVICE
     void* p = nullptr;
-    if (cudaMalloc(&p, bytes) != cudaSuccess) {
-      (void)cudaGetLastError();  // clear the sticky out-of-memory error; the pool retries or throws
+    const cudaError_t status = cudaMalloc(&p, bytes);
+    if (status == cudaErrorMemoryAllocation) {
+      (void)cudaGetLastError();  // clear the out-of-memory error; the pool frees its cache and retries
       return nullptr;
     }
+    // Anything else (no device, a driver too old) is reported as CUDA names it.
+    MVG_CHECK(status == cudaSuccess, "CUDA: cudaMalloc(", bytes, " bytes) failed: ", cudaGetErrorName(status), " (",
+              cudaGetErrorString(status), ")");
     return p;
 #else
     return std::aligned_alloc(64, bytes);  // size classes are multiples of 512 B
