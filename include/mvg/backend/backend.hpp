@@ -34,6 +34,17 @@ struct index_kernel {
 };
 }  // namespace detail
 
+// Kernels pick their decomposition by this trait: a backend with thousands of threads (mvg::cuda)
+// wants one index per output element; a CPU backend wants one heavy iteration per row, so the
+// inner loop is contiguous and free of index divisions. Both decompositions compute the same values.
+template <class B>
+constexpr bool massively_parallel() {
+  if constexpr (requires { B::massively_parallel; })
+    return B::massively_parallel;
+  else
+    return false;
+}
+
 template <class B>
 concept backend = requires(int64_t n, float* p, const float* cp, float v, gemm_args g, int threads) {
   { B::name } -> std::convertible_to<const char*>;

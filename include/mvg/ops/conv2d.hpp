@@ -25,36 +25,84 @@ struct conv_geometry {
 template <class T, backend B>
 void im2col(const conv_geometry& g, const T* x, int64_t n0, int64_t count, T* col) {
   const int64_t kk = g.k(), ohw = g.ohw();
-  B::parallel_for(count * kk * ohw, [=] MVG_HD(int64_t e) {
-    const int64_t pix = e % ohw, row = (e / ohw) % kk, img = e / (ohw * kk);
-    const int64_t kx = row % g.kw, ky = (row / g.kw) % g.kh, ci = row / (g.kw * g.kh);
-    const int64_t iy = (pix / g.ow) * g.stride - g.pad + ky, ix = (pix % g.ow) * g.stride - g.pad + kx;
-    col[e] = (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[(((n0 + img) * g.cin + ci) * g.h + iy) * g.w + ix] : T(0);
-  });
+  if constexpr (massively_parallel<B>()) {
+    B::parallel_for(count * kk * ohw, [=] MVG_HD(int64_t e) {
+      const int64_t pix = e % ohw, row = (e / ohw) % kk, img = e / (ohw * kk);
+      const int64_t kx = row % g.kw, ky = (row / g.kw) % g.kh, ci = row / (g.kw * g.kh);
+      const int64_t iy = (pix / g.ow) * g.stride - g.pad + ky, ix = (pix % g.ow) * g.stride - g.pad + kx;
+      col[e] = (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[(((n0 + img) * g.cin + ci) * g.h + iy) * g.w + ix] : T(0);
+    });
+  } else {
+    // One column row per iteration; divisions only per row, the inner loop walks the input row.
+    B::parallel_for_heavy(count * kk, [=](int64_t r) {
+      const int64_t row = r % kk, img = r / kk;
+      const int64_t kx = row % g.kw, ky = (row / g.kw) % g.kh, ci = row / (g.kw * g.kh);
+      const T* plane = x + ((n0 + img) * g.cin + ci) * g.h * g.w;
+      T* out = col + r * ohw;
+      const int64_t ox_lo = std::clamp<int64_t>((g.pad - kx + g.stride - 1) / g.stride, 0, g.ow);
+      const int64_t ox_hi = std::clamp<int64_t>((g.w + g.pad - kx + g.stride - 1) / g.stride, ox_lo, g.ow);
+      for (int64_t oy = 0; oy < g.oh; ++oy, out += g.ow) {
+        const int64_t iy = oy * g.stride - g.pad + ky;
+        if (iy < 0 || iy >= g.h) {
+          std::fill(out, out + g.ow, T(0));
+          continue;
+        }
+        const int64_t base = iy * g.w - g.pad + kx;  // plane[base + ox·s] is x[iy][ox·s − p + kx]
+        std::fill(out, out + ox_lo, T(0));
+        if (g.stride == 1)
+          std::copy(plane + base + ox_lo, plane + base + ox_hi, out + ox_lo);
+        else
+          for (int64_t ox = ox_lo; ox < ox_hi; ++ox) out[ox] = plane[base + ox * g.stride];
+        std::fill(out + ox_hi, out + g.ow, T(0));
+      }
+    });
+  }
 }
 
-// dx[n0 + i] += col2im(dcol[i]): each input pixel gathers the column entries that read it (no races).
+// dx[n0 + i] += col2im(dcol[i]).
 template <class T, backend B>
 void col2im_add(const conv_geometry& g, const T* dcol, int64_t n0, int64_t count, T* dx) {
   const int64_t kk = g.k(), ohw = g.ohw();
-  B::parallel_for(count * g.cin * g.h * g.w, [=] MVG_HD(int64_t e) {
-    const int64_t ix = e % g.w, iy = (e / g.w) % g.h, ci = (e / (g.w * g.h)) % g.cin, img = e / (g.w * g.h * g.cin);
-    T acc = 0;
-    for (int64_t ky = 0; ky < g.kh; ++ky) {
-      const int64_t ty = iy + g.pad - ky;
-      if (ty < 0 || ty % g.stride) continue;
-      const int64_t oy = ty / g.stride;
-      if (oy >= g.oh) continue;
-      for (int64_t kx = 0; kx < g.kw; ++kx) {
-        const int64_t tx = ix + g.pad - kx;
-        if (tx < 0 || tx % g.stride) continue;
-        const int64_t ox = tx / g.stride;
-        if (ox >= g.ow) continue;
-        acc += dcol[(img * kk + (ci * g.kh + ky) * g.kw + kx) * ohw + oy * g.ow + ox];
+  if constexpr (massively_parallel<B>()) {
+    // Each input pixel gathers the column entries that read it (no races).
+    B::parallel_for(count * g.cin * g.h * g.w, [=] MVG_HD(int64_t e) {
+      const int64_t ix = e % g.w, iy = (e / g.w) % g.h, ci = (e / (g.w * g.h)) % g.cin, img = e / (g.w * g.h * g.cin);
+      T acc = 0;
+      for (int64_t ky = 0; ky < g.kh; ++ky) {
+        const int64_t ty = iy + g.pad - ky;
+        if (ty < 0 || ty % g.stride) continue;
+        const int64_t oy = ty / g.stride;
+        if (oy >= g.oh) continue;
+        for (int64_t kx = 0; kx < g.kw; ++kx) {
+          const int64_t tx = ix + g.pad - kx;
+          if (tx < 0 || tx % g.stride) continue;
+          const int64_t ox = tx / g.stride;
+          if (ox >= g.ow) continue;
+          acc += dcol[(img * kk + (ci * g.kh + ky) * g.kw + kx) * ohw + oy * g.ow + ox];
+        }
       }
-    }
-    dx[(n0 * g.cin) * g.h * g.w + e] += acc;
-  });
+      dx[(n0 * g.cin) * g.h * g.w + e] += acc;
+    });
+  } else {
+    // One input plane per iteration: it owns that plane, so scattering its kh·kw column rows into it
+    // row by row has no races, and the inner loop is contiguous.
+    B::parallel_for_heavy(count * g.cin, [=](int64_t pl) {
+      const int64_t ci = pl % g.cin, img = pl / g.cin;
+      T* plane = dx + ((n0 + img) * g.cin + ci) * g.h * g.w;
+      for (int64_t ky = 0; ky < g.kh; ++ky)
+        for (int64_t kx = 0; kx < g.kw; ++kx) {
+          const T* in = dcol + (img * kk + (ci * g.kh + ky) * g.kw + kx) * ohw;
+          const int64_t ox_lo = std::clamp<int64_t>((g.pad - kx + g.stride - 1) / g.stride, 0, g.ow);
+          const int64_t ox_hi = std::clamp<int64_t>((g.w + g.pad - kx + g.stride - 1) / g.stride, ox_lo, g.ow);
+          for (int64_t oy = 0; oy < g.oh; ++oy, in += g.ow) {
+            const int64_t iy = oy * g.stride - g.pad + ky;
+            if (iy < 0 || iy >= g.h) continue;
+            const int64_t base = iy * g.w - g.pad + kx;
+            for (int64_t ox = ox_lo; ox < ox_hi; ++ox) plane[base + ox * g.stride] += in[ox];
+          }
+        }
+    });
+  }
 }
 
 inline int64_t conv_chunk(const conv_geometry& g) {
@@ -80,15 +128,18 @@ var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
   if (bias) MVG_CHECK(bias->shape() == shape{g.cout}, "conv2d: bias ", bias->shape().str(), " must be [", g.cout, "]");
 
   tensor<T, B> y(shape{g.n, g.cout, g.oh, g.ow});
-  const int64_t chunk = detail::conv_chunk(g), kk = g.k(), ohw = g.ohw();
+  // A 1×1, stride-1, unpadded convolution's column matrix is the input itself: no im2col copy.
+  const bool pointwise = g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0;
+  const int64_t chunk = pointwise ? g.n : detail::conv_chunk(g), kk = g.k(), ohw = g.ohw();
   {
-    tensor<T, B> col(shape{chunk * kk * ohw});
+    tensor<T, B> col(shape{pointwise ? 0 : chunk * kk * ohw});
     for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
       const int64_t cnt = std::min(chunk, g.n - n0);
-      detail::im2col<T, B>(g, x.value().data(), n0, cnt, col.data());
+      const T* cp = pointwise ? x.value().data() + n0 * kk * ohw : col.data();
+      if (!pointwise) detail::im2col<T, B>(g, x.value().data(), n0, cnt, col.data());
       // y[i] = W[Cout, K] · col[i][K, OHW], the weight shared across the chunk.
-      detail::dense_gemm<T, B>(false, false, g.cout, ohw, kk, weight.value().data(), col.data(),
-                               y.data() + n0 * g.cout * ohw, T(0), cnt, 0, kk * ohw, g.cout * ohw);
+      detail::dense_gemm<T, B>(false, false, g.cout, ohw, kk, weight.value().data(), cp, y.data() + n0 * g.cout * ohw,
+                               T(0), cnt, 0, kk * ohw, g.cout * ohw);
     }
     if (bias) {
       const T* bp = bias->value().data();
@@ -100,7 +151,7 @@ var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
   const bool rec = bias ? autograd::should_record(x, weight, *bias) : autograd::should_record(x, weight);
   auto out = autograd::result(y, rec);
   detail::record(rec, [xv = x.value(), wv = weight.value(), xs = x.slot(), ws = weight.slot(),
-                       bs = bias ? bias->slot() : nullptr, os = out.slot(), g, chunk] {
+                       bs = bias ? bias->slot() : nullptr, os = out.slot(), g, chunk, pointwise] {
     if (!os->has()) return;
     const T* gy = os->grad.data();
     const int64_t kk = g.k(), ohw = g.ohw();
@@ -114,6 +165,15 @@ var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
       });
     }
     if (!ws && !xs) return;
+    if (pointwise) {
+      for (int64_t i = 0; ws && i < g.n; ++i)  // dW += dy[i] · x[i]ᵀ
+        detail::dense_gemm<T, B>(false, true, g.cout, kk, ohw, gy + i * g.cout * ohw, xv.data() + i * kk * ohw,
+                                 ws->get().data(), T(1));
+      if (xs)  // dx[i] += Wᵀ · dy[i], straight into the input gradient
+        detail::dense_gemm<T, B>(true, false, kk, ohw, g.cout, wv.data(), gy, xs->get().data(), T(1), g.n, 0,
+                                 g.cout * ohw, kk * ohw);
+      return;
+    }
     tensor<T, B> col(shape{chunk * kk * ohw});
     for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
       const int64_t cnt = std::min(chunk, g.n - n0);

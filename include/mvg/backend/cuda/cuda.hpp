@@ -52,6 +52,8 @@ struct cuda {
 #endif
   // True when memory is on a GPU (false in the host build that CI tests).
   static constexpr bool on_device = MVG_CUDA_ON_DEVICE;
+  // The ops' GPU decomposition (one index per element) in both builds, so CI runs the device code path.
+  static constexpr bool massively_parallel = true;
 
   // The execution policy every thrust call below uses.
   static auto policy() {
