@@ -2,12 +2,17 @@
 // (what ConvNeXt/SAM call LayerNorm2d; the MVG decoder's norm between its two convolutions).
 //   x: [N, C, H, W], weight, bias: [C] → y[n,:,h,w] = LN(x[n,:,h,w])
 #pragma once
+#include <algorithm>
 #include <cmath>
 
 #include "mvg/ops/detail.hpp"
 #include "mvg/ops/layer_norm.hpp"
 
 namespace mvg::ops {
+
+namespace detail {
+inline constexpr int64_t pixel_block = 64;  // pixels per CPU work item (a few KB per channel sweep)
+}  // namespace detail
 
 template <class T, backend B>
 var<T, B> channel_layer_norm(const var<T, B>& x, const var<T, B>& weight, const var<T, B>& bias,
@@ -19,12 +24,41 @@ var<T, B> channel_layer_norm(const var<T, B>& x, const var<T, B>& weight, const 
   tensor<T, B> y(x.shape()), mean(shape{n * hw}), rstd(shape{n * hw});
   const T *xp = x.value().data(), *wp = weight.value().data(), *bp = bias.value().data();
   T *yp = y.data(), *mp = mean.data(), *rp = rstd.data();
-  // One pixel per item; channels are hw apart. Pixels of one image are adjacent, so loops over c
-  // read contiguous memory across neighbouring items.
-  B::parallel_for(n * hw, [=] MVG_HD(int64_t i) {
-    const int64_t base = (i / hw) * c * hw + i % hw;
-    detail::layer_norm_forward(xp + base, yp + base, c, hw, wp, bp, eps, mp[i], rp[i]);
-  });
+  if constexpr (massively_parallel<B>()) {
+    // One pixel per thread; channels are hw apart, and neighbouring threads read neighbouring pixels.
+    B::parallel_for(n * hw, [=] MVG_HD(int64_t i) {
+      const int64_t base = (i / hw) * c * hw + i % hw;
+      detail::layer_norm_forward(xp + base, yp + base, c, hw, wp, bp, eps, mp[i], rp[i]);
+    });
+  } else {
+    // A block of pixels per iteration, channel-major: every inner loop is contiguous. Same sums in the
+    // same channel order as layer_norm_forward, so both decompositions give identical values.
+    const int64_t blocks = (hw + detail::pixel_block - 1) / detail::pixel_block;
+    B::parallel_for_heavy(n * blocks, [=](int64_t item) {
+      const int64_t img = item / blocks, p0 = (item % blocks) * detail::pixel_block;
+      const int64_t len = std::min<int64_t>(detail::pixel_block, hw - p0);
+      T mu[detail::pixel_block] = {}, var[detail::pixel_block] = {};
+      for (int64_t k = 0; k < c; ++k) {
+        const T* xr = xp + (img * c + k) * hw + p0;
+        for (int64_t j = 0; j < len; ++j) mu[j] += xr[j];
+      }
+      for (int64_t j = 0; j < len; ++j) mu[j] /= T(c);
+      for (int64_t k = 0; k < c; ++k) {
+        const T* xr = xp + (img * c + k) * hw + p0;
+        for (int64_t j = 0; j < len; ++j) var[j] += (xr[j] - mu[j]) * (xr[j] - mu[j]);
+      }
+      T* rs = rp + img * hw + p0;
+      for (int64_t j = 0; j < len; ++j) {
+        rs[j] = T(1) / std::sqrt(var[j] / T(c) + eps);
+        mp[img * hw + p0 + j] = mu[j];
+      }
+      for (int64_t k = 0; k < c; ++k) {
+        const T* xr = xp + (img * c + k) * hw + p0;
+        T* yr = yp + (img * c + k) * hw + p0;
+        for (int64_t j = 0; j < len; ++j) yr[j] = (xr[j] - mu[j]) * rs[j] * wp[k] + bp[k];
+      }
+    });
+  }
   const bool rec = autograd::should_record(x, weight, bias);
   auto out = autograd::result(y, rec);
   detail::record(rec, [xv = x.value(), wv = weight.value(), mean, rstd, xs = x.slot(), ws = weight.slot(),
@@ -33,10 +67,38 @@ var<T, B> channel_layer_norm(const var<T, B>& x, const var<T, B>& weight, const 
     const T *g = os->grad.data(), *xp = xv.data(), *wp = wv.data(), *mp = mean.data(), *rp = rstd.data();
     if (xs) {
       T* gx = xs->get().data();
-      B::parallel_for(n * hw, [=] MVG_HD(int64_t i) {
-        const int64_t base = (i / hw) * c * hw + i % hw;
-        detail::layer_norm_backward_input(g + base, xp + base, gx + base, c, hw, wp, mp[i], rp[i]);
-      });
+      if constexpr (massively_parallel<B>()) {
+        B::parallel_for(n * hw, [=] MVG_HD(int64_t i) {
+          const int64_t base = (i / hw) * c * hw + i % hw;
+          detail::layer_norm_backward_input(g + base, xp + base, gx + base, c, hw, wp, mp[i], rp[i]);
+        });
+      } else {  // blocks of pixels, channel-major, as in the forward
+        const int64_t blocks = (hw + detail::pixel_block - 1) / detail::pixel_block;
+        B::parallel_for_heavy(n * blocks, [=](int64_t item) {
+          const int64_t img = item / blocks, p0 = (item % blocks) * detail::pixel_block;
+          const int64_t len = std::min<int64_t>(detail::pixel_block, hw - p0);
+          const T *mu = mp + img * hw + p0, *rs = rp + img * hw + p0;
+          T s1[detail::pixel_block] = {}, s2[detail::pixel_block] = {};
+          for (int64_t k = 0; k < c; ++k) {
+            const T *gr = g + (img * c + k) * hw + p0, *xr = xp + (img * c + k) * hw + p0;
+            for (int64_t j = 0; j < len; ++j) {
+              const T gw = gr[j] * wp[k];
+              s1[j] += gw;
+              s2[j] += gw * (xr[j] - mu[j]) * rs[j];
+            }
+          }
+          for (int64_t j = 0; j < len; ++j) {
+            s1[j] /= T(c);
+            s2[j] /= T(c);
+          }
+          for (int64_t k = 0; k < c; ++k) {
+            const T *gr = g + (img * c + k) * hw + p0, *xr = xp + (img * c + k) * hw + p0;
+            T* gxr = gx + (img * c + k) * hw + p0;
+            for (int64_t j = 0; j < len; ++j)
+              gxr[j] += rs[j] * (gr[j] * wp[k] - s1[j] - (xr[j] - mu[j]) * rs[j] * s2[j]);
+          }
+        });
+      }
     }
     if (ws || bs) {
       T* gw = ws ? ws->get().data() : nullptr;

@@ -17,7 +17,29 @@ struct shuffle_map {
     const int64_t xx = i % wd, yy = (i / wd) % ht, ch = (i / (wd * ht)) % c, n = i / (wd * ht * c);
     return (((n * gh + yy / p) * gw + xx / p) * p * p + (yy % p) * p + xx % p) * c + ch;
   }
+  // CPU form: output row r = (n, ch, yy) reads x[row_base(r) + (patch·p·p + dx)·c] for its xx = patch·p + dx.
+  int64_t rows() const { return gh * p * c; }  // per image
+  int64_t row_base(int64_t r) const {
+    const int64_t ht = gh * p, yy = r % ht, ch = (r / ht) % c, n = r / (ht * c);
+    return ((n * gh + yy / p) * gw * p * p + (yy % p) * p) * c + ch;
+  }
 };
+
+// y = shuffle(x) (Add = false) or gx += unshuffle(g) (Add = true), one output row per CPU iteration.
+template <class T, backend B, bool Add>
+void shuffle_rows(const shuffle_map& m, int64_t images, const T* x, T* y) {
+  B::parallel_for_heavy(images * m.rows(), [=](int64_t r) {
+    const int64_t base = m.row_base(r), wd = m.gw * m.p;
+    for (int64_t pw = 0; pw < m.gw; ++pw)
+      for (int64_t dx = 0; dx < m.p; ++dx) {
+        const int64_t in = base + (pw * m.p * m.p + dx) * m.c, out = r * wd + pw * m.p + dx;
+        if constexpr (Add)
+          y[in] += x[out];
+        else
+          y[out] = x[in];
+      }
+  });
+}
 }  // namespace detail
 
 template <class T, backend B>
@@ -29,14 +51,20 @@ var<T, B> pixel_shuffle(const var<T, B>& x, int64_t patch, int64_t channels) {
   tensor<T, B> y(shape{s[0], channels, s[1] * patch, s[2] * patch});
   const T* xp = x.value().data();
   T* yp = y.data();
-  B::parallel_for(y.numel(), [=] MVG_HD(int64_t i) { yp[i] = xp[m.offset(i)]; });
+  if constexpr (massively_parallel<B>())
+    B::parallel_for(y.numel(), [=] MVG_HD(int64_t i) { yp[i] = xp[m.offset(i)]; });
+  else
+    detail::shuffle_rows<T, B, false>(m, s[0], xp, yp);
   const bool rec = autograd::should_record(x);
   auto out = autograd::result(y, rec);
-  detail::record(rec, [xs = x.slot(), os = out.slot(), m] {
+  detail::record(rec, [xs = x.slot(), os = out.slot(), m, images = s[0]] {
     if (!os->has()) return;
     const T* g = os->grad.data();
     T* gx = xs->get().data();
-    B::parallel_for(xs->shape.numel(), [=] MVG_HD(int64_t i) { gx[m.offset(i)] += g[i]; });
+    if constexpr (massively_parallel<B>())
+      B::parallel_for(xs->shape.numel(), [=] MVG_HD(int64_t i) { gx[m.offset(i)] += g[i]; });
+    else
+      detail::shuffle_rows<T, B, true>(m, images, g, gx);
   });
   return out;
 }

@@ -54,14 +54,36 @@ inline permute_map make_permute_map(const shape& s, const std::vector<int>& perm
   return m;
 }
 // dst = permute(src); with Add, src_grad_in += inverse-permute(dst-shaped gradient) instead.
+// On a CPU backend one output row (the last axis) per iteration: the index arithmetic runs once per
+// row, and the row reads the input at one fixed stride (1 for attention's head split and merge).
 template <class T, backend B>
 void permute_copy(const permute_map& m, const T* src, T* dst, int64_t n) {
-  B::parallel_for(n, [=] MVG_HD(int64_t i) { dst[i] = src[m.offset(i)]; });
+  if (n == 0) return;
+  if constexpr (massively_parallel<B>()) {
+    B::parallel_for(n, [=] MVG_HD(int64_t i) { dst[i] = src[m.offset(i)]; });
+  } else {
+    const int64_t len = m.out_dims[m.rank - 1], step = m.in_strides[m.rank - 1];
+    B::parallel_for_heavy(n / len, [=](int64_t r) {
+      const T* in = src + m.offset(r * len);
+      T* out = dst + r * len;
+      for (int64_t j = 0; j < len; ++j) out[j] = in[j * step];
+    });
+  }
 }
 template <class T, backend B>
 void permute_add_back(const permute_map& m, const T* grad_out, T* grad_in, int64_t n) {
   // A permutation is a bijection: every input element receives exactly one term, no races.
-  B::parallel_for(n, [=] MVG_HD(int64_t i) { grad_in[m.offset(i)] += grad_out[i]; });
+  if (n == 0) return;
+  if constexpr (massively_parallel<B>()) {
+    B::parallel_for(n, [=] MVG_HD(int64_t i) { grad_in[m.offset(i)] += grad_out[i]; });
+  } else {
+    const int64_t len = m.out_dims[m.rank - 1], step = m.in_strides[m.rank - 1];
+    B::parallel_for_heavy(n / len, [=](int64_t r) {
+      T* in = grad_in + m.offset(r * len);
+      const T* out = grad_out + r * len;
+      for (int64_t j = 0; j < len; ++j) in[j * step] += out[j];
+    });
+  }
 }
 }  // namespace detail
 
