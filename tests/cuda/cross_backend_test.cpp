@@ -15,6 +15,7 @@
 #include "mvg/nn/model.hpp"
 #include "mvg/ops.hpp"
 #include "mvg/optim/adamw.hpp"
+#include "support/reference.hpp"
 
 using namespace mvg;
 // Always spelled mvg::cuda: CCCL (thrust's library) has a top-level namespace `cuda` too.
@@ -46,13 +47,7 @@ std::vector<T> nonzero_values(int64_t n, uint64_t seed) {
 // ‖a − b‖∞ / max(‖b‖∞, 1e-3): relative to the tensor's own scale.
 template <class T>
 double rel_diff(const std::vector<T>& a, const std::vector<T>& b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0, scale = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
-    scale = std::max(scale, std::abs(double(b[i])));
-  }
-  return worst / std::max(scale, 1e-3);
+  return test::relative_max_error(a, b, 1e-3);
 }
 
 // 512 ulps of relative error: room for a different summation order (cuBLAS vs Eigen, thrust's

@@ -25,15 +25,9 @@ const io::safetensors_file& ref() {
 }
 ftensor load(const std::string& name) { return ftensor::from_host(ref().at(name).dims, ref().values<float>(name)); }
 
-// max |a − b| / max |b|: relative to the tensor's own scale.
 double rel_error(const std::vector<float>& a, const std::vector<float>& b) {
   REQUIRE(a.size() == b.size());
-  double worst = 0, scale = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
-    scale = std::max(scale, std::abs(double(b[i])));
-  }
-  return scale > 0 ? worst / scale : worst;
+  return test::relative_max_error(a, b);
 }
 
 void load_reference_weights(model_t& m) {

@@ -20,6 +20,19 @@ double scaled_max_error(const std::vector<A>& a, const std::vector<B>& b) {
   return a.size() == b.size() ? worst / scale : 1e300;
 }
 
+// max |a − b| / max(max |b|, floor): relative to the tensor's own scale (0 floor: plain max |a − b| when
+// b is all zeros). Sizes that differ give 1e300, which fails every tolerance.
+template <class A, class B>
+double relative_max_error(const std::vector<A>& a, const std::vector<B>& b, double floor = 0) {
+  if (a.size() != b.size()) return 1e300;
+  double worst = 0, scale = floor;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
+    scale = std::max(scale, std::abs(static_cast<double>(b[i])));
+  }
+  return scale > 0 ? worst / scale : worst;
+}
+
 inline double max_abs(const std::vector<double>& v) {
   double m = 0;
   for (double x : v) m = std::max(m, std::abs(x));
