@@ -47,7 +47,8 @@ std::vector<T> nonzero_values(int64_t n, uint64_t seed) {
 // ‖a − b‖∞ / max(‖b‖∞, 1e-3): relative to the tensor's own scale.
 template <class T>
 double rel_diff(const std::vector<T>& a, const std::vector<T>& b) {
-  return test::relative_max_error(a, b, 1e-3);
+  REQUIRE(a.size() == b.size());
+  return test::scaled_max_error(a, b, 1e-3);
 }
 
 // 512 ulps of relative error: room for a different summation order (cuBLAS vs Eigen, thrust's

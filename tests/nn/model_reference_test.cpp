@@ -27,7 +27,7 @@ ftensor load(const std::string& name) { return ftensor::from_host(ref().at(name)
 
 double rel_error(const std::vector<float>& a, const std::vector<float>& b) {
   REQUIRE(a.size() == b.size());
-  return test::relative_max_error(a, b);
+  return test::scaled_max_error(a, b, 0);
 }
 
 void load_reference_weights(model_t& m) {

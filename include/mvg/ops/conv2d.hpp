@@ -19,6 +19,11 @@ struct conv_geometry {
   int64_t n, cin, h, w, cout, kh, kw, stride, pad, oh, ow;
   int64_t k() const { return cin * kh * kw; }
   int64_t ohw() const { return oh * ow; }
+  // Output columns [lo, hi) whose input column ox·stride − pad + kx lies inside the image.
+  void valid_columns(int64_t kx, int64_t& lo, int64_t& hi) const {
+    lo = std::clamp<int64_t>((pad - kx + stride - 1) / stride, 0, ow);
+    hi = std::clamp<int64_t>((w + pad - kx + stride - 1) / stride, lo, ow);
+  }
 };
 
 // col[i][(ci·kh + ky)·kw + kx][oy·ow + ox] = x[n0 + i][ci][oy·s − p + ky][ox·s − p + kx] (0 outside)
@@ -39,8 +44,8 @@ void im2col(const conv_geometry& g, const T* x, int64_t n0, int64_t count, T* co
       const int64_t kx = row % g.kw, ky = (row / g.kw) % g.kh, ci = row / (g.kw * g.kh);
       const T* plane = x + ((n0 + img) * g.cin + ci) * g.h * g.w;
       T* out = col + r * ohw;
-      const int64_t ox_lo = std::clamp<int64_t>((g.pad - kx + g.stride - 1) / g.stride, 0, g.ow);
-      const int64_t ox_hi = std::clamp<int64_t>((g.w + g.pad - kx + g.stride - 1) / g.stride, ox_lo, g.ow);
+      int64_t ox_lo, ox_hi;
+      g.valid_columns(kx, ox_lo, ox_hi);
       for (int64_t oy = 0; oy < g.oh; ++oy, out += g.ow) {
         const int64_t iy = oy * g.stride - g.pad + ky;
         if (iy < 0 || iy >= g.h) {
@@ -92,8 +97,8 @@ void col2im_add(const conv_geometry& g, const T* dcol, int64_t n0, int64_t count
       for (int64_t ky = 0; ky < g.kh; ++ky)
         for (int64_t kx = 0; kx < g.kw; ++kx) {
           const T* in = dcol + (img * kk + (ci * g.kh + ky) * g.kw + kx) * ohw;
-          const int64_t ox_lo = std::clamp<int64_t>((g.pad - kx + g.stride - 1) / g.stride, 0, g.ow);
-          const int64_t ox_hi = std::clamp<int64_t>((g.w + g.pad - kx + g.stride - 1) / g.stride, ox_lo, g.ow);
+          int64_t ox_lo, ox_hi;
+          g.valid_columns(kx, ox_lo, ox_hi);
           for (int64_t oy = 0; oy < g.oh; ++oy, in += g.ow) {
             const int64_t iy = oy * g.stride - g.pad + ky;
             if (iy < 0 || iy >= g.h) continue;
@@ -132,7 +137,7 @@ var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
   const bool pointwise = g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0;
   const int64_t chunk = pointwise ? g.n : detail::conv_chunk(g), kk = g.k(), ohw = g.ohw();
   {
-    tensor<T, B> col(shape{pointwise ? 0 : chunk * kk * ohw});
+    tensor<T, B> col = pointwise ? tensor<T, B>() : tensor<T, B>(shape{chunk * kk * ohw});
     for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
       const int64_t cnt = std::min(chunk, g.n - n0);
       const T* cp = pointwise ? x.value().data() + n0 * kk * ohw : col.data();

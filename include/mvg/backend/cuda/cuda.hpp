@@ -89,21 +89,11 @@ struct cuda {
   // Host → device and device → host: one call each for any size (the whole parameter buffer too).
   template <class T>
   static void upload(const T* host, T* dst, int64_t n) {
-    if (n <= 0) return;
-#if MVG_CUDA_ON_DEVICE
-    MVG_CUDA_CHECK(cudaMemcpy(dst, host, sizeof(T) * n, cudaMemcpyHostToDevice));
-#else
-    std::memcpy(dst, host, sizeof(T) * n);
-#endif
+    copy_across(host, dst, sizeof(T) * n, true);
   }
   template <class T>
   static void download(const T* src, T* host, int64_t n) {
-    if (n <= 0) return;
-#if MVG_CUDA_ON_DEVICE
-    MVG_CUDA_CHECK(cudaMemcpy(host, src, sizeof(T) * n, cudaMemcpyDeviceToHost));
-#else
-    std::memcpy(host, src, sizeof(T) * n);
-#endif
+    copy_across(src, host, sizeof(T) * n, false);
   }
   static void synchronize() {
 #if MVG_CUDA_ON_DEVICE
@@ -153,6 +143,15 @@ struct cuda {
   }
 
 private:
+  static void copy_across(const void* src, void* dst, int64_t bytes, bool to_device) {
+    if (bytes <= 0) return;
+#if MVG_CUDA_ON_DEVICE
+    MVG_CUDA_CHECK(cudaMemcpy(dst, src, bytes, to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost));
+#else
+    (void)to_device;  // host memory on both sides
+    std::memcpy(dst, src, bytes);
+#endif
+  }
   static void* raw_allocate(std::size_t bytes) {
 #if MVG_CUDA_ON_DEVICE
     void* p = nullptr;
