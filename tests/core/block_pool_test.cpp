@@ -1,11 +1,13 @@
-// The CUDA backend's caching allocator (backend/cuda/block_pool.hpp) is plain C++ over two function
+// The backends' caching allocator (backend/block_pool.hpp) is plain C++ over two function
 // pointers, so its logic is tested here with a counting fake of cudaMalloc/cudaFree.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <map>
 
-#include "mvg/backend/cuda/block_pool.hpp"
+#include "mvg/backend/block_pool.hpp"
+#include "mvg/backend/cpu/cpu.hpp"
+#include "mvg/core/tensor.hpp"
 
 namespace {
 struct fake_driver {
@@ -57,8 +59,28 @@ TEST_CASE("block pool: freed blocks are reused, out of memory empties the cache 
     CHECK(pool.statistics().raw_allocations == 2);
     CHECK(pool.statistics().peak_in_use == 4096);
     std::size_t c4 = 0;
-    CHECK_THROWS_WITH(pool.acquire(10, c4), Catch::Contains("out of device memory: 512 bytes requested, 4096 bytes held"));
+    CHECK_THROWS_WITH(pool.acquire(10, c4), Catch::Contains("out of device memory: 512 bytes requested, 4096 bytes held by live tensors"));
     pool.release(big, c3);
   }
   CHECK(fake_driver::live.empty());  // the destructor returns every cached block to the driver
+}
+
+TEST_CASE("cpu backend: tensors of 1 MiB and more reuse pooled blocks, smaller ones do not", "[core]") {
+  using mvg::cpu;
+  const auto before = cpu::pool().statistics();
+  const void* first = nullptr;
+  {
+    mvg::tensor<float, cpu> big(mvg::shape{512, 1024});  // 2 MiB: pooled
+    first = big.data();
+    CHECK(cpu::pool().statistics().in_use == before.in_use + (2u << 20));
+    mvg::tensor<float, cpu> small(mvg::shape{1000});  // 4 KB: plain malloc, the pool never sees it
+    CHECK(cpu::pool().statistics().in_use == before.in_use + (2u << 20));
+  }
+  CHECK(cpu::pool().statistics().in_use == before.in_use);
+  // A later tensor of the same size class (here 1.5 MiB → the 2 MiB class) gets the cached block.
+  mvg::tensor<float, cpu> again(mvg::shape{384, 1024});
+  CHECK(again.data() == first);
+  CHECK(cpu::pool().statistics().raw_allocations == before.raw_allocations + 1);
+  cpu::release_cached();
+  CHECK(cpu::pool().statistics().cached == 0);
 }

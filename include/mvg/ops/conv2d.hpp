@@ -150,7 +150,15 @@ var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
       const T* bp = bias->value().data();
       T* yp = y.data();
       const int64_t cout = g.cout;
-      B::parallel_for(y.numel(), [=] MVG_HD(int64_t i) { yp[i] += bp[(i / ohw) % cout]; });
+      if constexpr (massively_parallel<B>()) {
+        B::parallel_for(y.numel(), [=] MVG_HD(int64_t i) { yp[i] += bp[(i / ohw) % cout]; });
+      } else {  // one output plane per iteration: a constant added along a contiguous row
+        B::parallel_for_heavy(g.n * cout, [=](int64_t plane) {
+          T* row = yp + plane * ohw;
+          const T b = bp[plane % cout];
+          for (int64_t p = 0; p < ohw; ++p) row[p] += b;
+        });
+      }
     }
   }
   const bool rec = bias ? autograd::should_record(x, weight, *bias) : autograd::should_record(x, weight);

@@ -78,7 +78,23 @@ void reduce_broadcast_into(T* dst, const shape& to, const T* src, const shape& f
     }
   }
   if (suffix) {
-    // A bias [D] over [N, D]: rows are contiguous blocks; parallel over destination elements.
+    // A bias [D] over [N, D]: rows are contiguous blocks.
+    if constexpr (!massively_parallel<B>()) {
+      // On the CPU, blocks of columns walk the rows in order (contiguous, vectorised): each element
+      // sums the same values in the same order as the per-element form below.
+      constexpr int64_t cols = 256;
+      B::parallel_for_heavy((n_to + cols - 1) / cols, [=](int64_t blk) {
+        const int64_t j0 = blk * cols, nj = std::min(cols, n_to - j0);
+        T acc[cols] = {};
+        for (int64_t r = 0; r < n_summed; ++r) {
+          const T* row = src + r * n_to + j0;
+          for (int64_t j = 0; j < nj; ++j) acc[j] += row[j];
+        }
+        for (int64_t j = 0; j < nj; ++j) dst[j0 + j] += acc[j];
+      });
+      return;
+    }
+    // One destination element per index (the GPU form).
     B::parallel_for(n_to, [=] MVG_HD(int64_t j) {
       T acc = 0;
       for (int64_t r = 0; r < n_summed; ++r) acc += src[r * n_to + j];

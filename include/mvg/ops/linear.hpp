@@ -1,6 +1,8 @@
 // mvg/ops/linear.hpp: y = x Wᵀ + b (PyTorch's F.linear) as one node.
 //   x: [..., in], weight: [out, in], bias: [out] or absent → y: [..., out]
 #pragma once
+#include <algorithm>
+
 #include "mvg/ops/elementwise.hpp"
 #include "mvg/ops/matmul.hpp"
 
@@ -21,7 +23,11 @@ var<T, B> linear(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
   T* yp = y.data();
   if (bias) {
     const T* bp = bias->value().data();
-    B::parallel_for(rows * out_f, [=] MVG_HD(int64_t i) { yp[i] = bp[i % out_f]; });
+    // y starts as the bias in every row; the GEMM then adds x Wᵀ (beta = 1).
+    if constexpr (massively_parallel<B>())
+      B::parallel_for(rows * out_f, [=] MVG_HD(int64_t i) { yp[i] = bp[i % out_f]; });
+    else
+      B::parallel_for_heavy(rows, [=](int64_t r) { std::copy_n(bp, out_f, yp + r * out_f); });
   }
   detail::dense_gemm<T, B>(false, true, rows, out_f, in, x.value().data(), weight.value().data(), yp,
                            bias ? T(1) : T(0));

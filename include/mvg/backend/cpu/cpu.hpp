@@ -10,6 +10,7 @@
 #include <new>
 
 #include "mvg/backend/backend.hpp"
+#include "mvg/backend/block_pool.hpp"
 #include "mvg/core/error.hpp"
 
 namespace mvg {
@@ -18,11 +19,29 @@ struct cpu {
   static constexpr const char* name = "cpu";
   static constexpr int64_t grain = 1 << 14;  // below this many items a loop stays on one thread
 
+  // Blocks from 1 MiB up go through the caching pool; smaller ones straight to malloc, whose bins
+  // already reuse them. Without the pool the decoder's 32 MiB activations and their gradients were
+  // fresh mmap pages every step: ~150k page faults, a tenth of a tiny training step (docs/benchmarks.md).
+  static constexpr std::size_t pooled_from = std::size_t{1} << 20;
+
+  // The process-wide pool. Never destroyed: tensors in static storage may be freed after any static
+  // pool would be.
+  static detail::block_pool& pool() {
+    static auto* p = new detail::block_pool(&raw_allocate, [](void* q) { std::free(q); }, "host");
+    return *p;
+  }
+  // Gives every cached, unused block back to the system (like torch.cuda.empty_cache()).
+  static void release_cached() { pool().release_cached(); }
+
   template <class T>
   static std::shared_ptr<T> allocate(int64_t n) {
-    // 64-byte alignment: full AVX-512 lines for Eigen and the vectorised loops.
-    const std::size_t bytes = ((static_cast<std::size_t>(n) * sizeof(T) + 63) / 64) * 64;
-    void* p = std::aligned_alloc(64, bytes ? bytes : 64);
+    const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(T);
+    if (bytes >= pooled_from) {
+      std::size_t cls = 0;
+      void* p = pool().acquire(bytes, cls);
+      return std::shared_ptr<T>(static_cast<T*>(p), [cls](T* q) { pool().release(q, cls); });
+    }
+    void* p = raw_allocate(bytes);
     if (!p) throw std::bad_alloc();
     return std::shared_ptr<T>(static_cast<T*>(p), [](T* q) { std::free(q); });
   }
@@ -105,6 +124,12 @@ struct cpu {
     // Many small products: one per thread, each single-threaded inside.
 #pragma omp parallel for schedule(dynamic) if (g.batch > 1 && !omp_in_parallel())
     for (int64_t i = 0; i < g.batch; ++i) one(a + i * g.stride_a, b + i * g.stride_b, c + i * g.stride_c);
+  }
+
+private:
+  // 64-byte alignment: full AVX-512 lines for Eigen and the vectorised loops. nullptr when out of memory.
+  static void* raw_allocate(std::size_t bytes) {
+    return std::aligned_alloc(64, ((bytes ? bytes : 1) + 63) / 64 * 64);
   }
 };
 

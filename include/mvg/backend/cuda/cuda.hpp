@@ -24,7 +24,7 @@
 #include <memory>
 
 #include "mvg/backend/backend.hpp"
-#include "mvg/backend/cuda/block_pool.hpp"
+#include "mvg/backend/block_pool.hpp"
 
 #if THRUST_DEVICE_SYSTEM == THRUST_DEVICE_SYSTEM_CUDA
 #if !defined(__CUDACC__)

@@ -1,9 +1,10 @@
-// mvg/backend/cuda/block_pool.hpp: a caching allocator for the device backend. cudaMalloc and
-// cudaFree synchronise the whole device and cost far more than a kernel; a training step allocates
-// the same few hundred sizes every iteration, so freed blocks are kept by size class and handed out
-// again (the idea of PyTorch's CUDA caching allocator, without its block splitting).
+// mvg/backend/block_pool.hpp: a caching allocator shared by the backends. A training step allocates
+// the same few hundred sizes every iteration. On the GPU, cudaMalloc and cudaFree synchronise the
+// whole device; on the CPU, blocks of a few MiB come from fresh mmap pages that the kernel must
+// fault in and zero on every step. So freed blocks are kept by size class and handed out again
+// (the idea of PyTorch's CUDA caching allocator, without its block splitting).
 // The pool is written against two plain functions (allocate, free), so its logic runs and is tested
-// on the CPU with malloc/free as well as on the GPU with cudaMalloc/cudaFree.
+// on the CPU with a fake driver as well as on the GPU with cudaMalloc/cudaFree.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -24,7 +25,8 @@ public:
     std::size_t in_use = 0, cached = 0, peak_in_use = 0, raw_allocations = 0;
   };
 
-  block_pool(alloc_fn a, free_fn f) : raw_alloc_(a), raw_free_(f) {}
+  // memory: what the driver hands out, named in the out-of-memory error ("device", "host").
+  block_pool(alloc_fn a, free_fn f, const char* memory = "device") : raw_alloc_(a), raw_free_(f), memory_(memory) {}
   block_pool(const block_pool&) = delete;
   block_pool& operator=(const block_pool&) = delete;
   ~block_pool() { release_cached(); }
@@ -53,8 +55,8 @@ public:
       if (!p) {  // out of memory: give every cached block back to the driver and try once more
         release_cached_locked();
         p = raw_alloc_(cls);
-        MVG_CHECK(p, "out of device memory: ", cls, " bytes requested, ", stats_.in_use,
-                  " bytes held by live tensors (like PyTorch's \"CUDA out of memory\"; use a smaller batch)");
+        MVG_CHECK(p, "out of ", memory_, " memory: ", cls, " bytes requested, ", stats_.in_use,
+                  " bytes held by live tensors (use a smaller batch)");
       }
       ++stats_.raw_allocations;
     }
@@ -91,6 +93,7 @@ private:
 
   alloc_fn raw_alloc_;
   free_fn raw_free_;
+  const char* memory_;
   mutable std::mutex mutex_;
   std::unordered_map<std::size_t, std::vector<void*>> cache_;  // size class -> free blocks
   stats stats_;
