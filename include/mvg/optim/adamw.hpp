@@ -28,7 +28,14 @@ public:
     std::vector<T> mask(static_cast<size_t>(ps.numel()), T(0));
     for (const auto& p : ps.infos())
       if (p.decay) std::fill(mask.begin() + p.offset, mask.begin() + p.offset + p.dims.numel(), T(1));
-    decay_ = tensor<T, B>::from_host(shape{ps.numel()}, mask);
+    if constexpr (massively_parallel<B>()) decay_ = tensor<T, B>::from_host(shape{ps.numel()}, mask);
+    for (int64_t i = 0; i < ps.numel(); ++i) {  // maximal runs of equal decay flags, in order
+      const bool d = mask[static_cast<size_t>(i)] != T(0);
+      if (decay_runs_.empty() || decay_runs_.back().decay != d)
+        decay_runs_.push_back({i, i + 1, d});
+      else
+        decay_runs_.back().end = i + 1;
+    }
   }
 
   // One update with learning rate lr (the schedule's value for this iteration).
@@ -44,7 +51,7 @@ public:
     const T* dm = decay_.data();
 #if !defined(__CUDACC__)
     if constexpr (!massively_parallel<B>()) {
-      step_cpu(p, g, m, v, dm, b1, b2, eps, decay_factor, step_size, bc2_sqrt);
+      step_cpu(p, g, m, v, b1, b2, eps, decay_factor, step_size, bc2_sqrt);
       return;
     }
 #endif
@@ -66,26 +73,44 @@ public:
 private:
 #if !defined(__CUDACC__)
   // CPU form: blocks through Eigen arrays, the same formulas as the per-element form. The scalar loop
-  // does not vectorise (std::sqrt keeps its errno branch); it was 10% of a batch-1 training step.
-  void step_cpu(T* p, const T* g, T* m, T* v, const T* dm, T b1, T b2, T eps, T decay_factor, T step_size,
-                T bc2_sqrt) const {
+  // does not vectorise (std::sqrt keeps its errno branch, the decay test is a branch): it was 10% of
+  // a batch-1 training step. Decay is decided per run of parameters (decay_runs_), not read from the
+  // mask, which also saves one of the eight streams this memory-bound pass moves.
+  void step_cpu(T* p, const T* g, T* m, T* v, T b1, T b2, T eps, T decay_factor, T step_size, T bc2_sqrt) const {
     using array = Eigen::Array<T, Eigen::Dynamic, 1>;
     constexpr int64_t block = 4096;
     const int64_t n = ps_->numel();
+    const decay_run* runs = decay_runs_.data();
+    const std::size_t n_runs = decay_runs_.size();
     B::parallel_for_heavy((n + block - 1) / block, [=](int64_t b) {
-      const int64_t lo = b * block, len = std::min(block, n - lo);
-      const Eigen::Map<const array> ga(g + lo, len), da(dm + lo, len);
-      Eigen::Map<array> pa(p + lo, len), ma(m + lo, len), va(v + lo, len);
-      ma = b1 * ma + (T(1) - b1) * ga;
-      va = b2 * va + (T(1) - b2) * ga * ga;
-      pa = (da != T(0)).select(pa * decay_factor, pa) - step_size * ma / (va.sqrt() / bc2_sqrt + eps);
+      const int64_t lo = b * block, hi = std::min(lo + block, n);
+      // The first run that ends after lo, then every run up to hi.
+      std::size_t r = std::upper_bound(runs, runs + n_runs, lo, [](int64_t x, const decay_run& d) { return x < d.end; }) - runs;
+      for (int64_t a = lo; a < hi; ++r) {
+        const int64_t e = std::min(hi, runs[r].end), len = e - a;
+        const Eigen::Map<const array> ga(g + a, len);
+        Eigen::Map<array> pa(p + a, len), ma(m + a, len), va(v + a, len);
+        ma = b1 * ma + (T(1) - b1) * ga;
+        va = b2 * va + (T(1) - b2) * ga * ga;
+        if (runs[r].decay)
+          pa = pa * decay_factor - step_size * ma / (va.sqrt() / bc2_sqrt + eps);
+        else
+          pa = pa - step_size * ma / (va.sqrt() / bc2_sqrt + eps);
+        a = e;
+      }
     });
   }
 #endif
 
+  struct decay_run {
+    int64_t begin, end;
+    bool decay;
+  };
+
   param_set<T, B>* ps_;
   adamw_options opt_;
-  tensor<T, B> m_, v_, decay_;
+  tensor<T, B> m_, v_, decay_;  // decay_: 1 where weight decay applies (only the per-element form reads it)
+  std::vector<decay_run> decay_runs_;
   int64_t t_ = 0;
 };
 
@@ -93,11 +118,29 @@ private:
 // returns the norm before clipping.
 template <class T, backend B>
 double clip_grad_norm(param_set<T, B>& ps, double max_norm) {
-  tensor<T, B> sq(shape{ps.numel()});
   const T* g = ps.grads().data();
-  T* s = sq.data();
-  B::parallel_for(ps.numel(), [=] MVG_HD(int64_t i) { s[i] = g[i] * g[i]; });
-  const double norm = std::sqrt(B::sum(sq.data(), ps.numel()));
+  double sum_sq = 0;
+#if !defined(__CUDACC__)
+  if constexpr (!massively_parallel<B>()) {
+    // CPU: per-block sums of squares (vectorised, no temporary the size of the model), added in order.
+    constexpr int64_t block = 4096;
+    const int64_t n = ps.numel(), blocks = (n + block - 1) / block;
+    std::vector<double> partial(static_cast<std::size_t>(blocks));
+    double* pp = partial.data();
+    B::parallel_for_heavy(blocks, [=](int64_t b) {
+      const int64_t lo = b * block, len = std::min(block, n - lo);
+      pp[b] = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(g + lo, len).template cast<double>().square().sum();
+    });
+    for (double v : partial) sum_sq += v;
+  } else
+#endif
+  {
+    tensor<T, B> sq(shape{ps.numel()});
+    T* s = sq.data();
+    B::parallel_for(ps.numel(), [=] MVG_HD(int64_t i) { s[i] = g[i] * g[i]; });
+    sum_sq = B::sum(sq.data(), ps.numel());
+  }
+  const double norm = std::sqrt(sum_sq);
   if (norm > max_norm && norm > 0) {
     const T f = static_cast<T>(max_norm / (norm + 1e-6));
     T* gm = ps.grads().data();
