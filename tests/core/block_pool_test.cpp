@@ -68,19 +68,24 @@ TEST_CASE("block pool: freed blocks are reused, out of memory empties the cache 
 TEST_CASE("cpu backend: tensors of 1 MiB and more reuse pooled blocks, smaller ones do not", "[core]") {
   using mvg::cpu;
   const auto before = cpu::pool().statistics();
+  const bool pooled = cpu::pooled_from <= (2u << 20);  // false only under AddressSanitizer
   const void* first = nullptr;
   {
     mvg::tensor<float, cpu> big(mvg::shape{512, 1024});  // 2 MiB: pooled
     first = big.data();
-    CHECK(cpu::pool().statistics().in_use == before.in_use + (2u << 20));
+    CHECK(cpu::pool().statistics().in_use == before.in_use + (pooled ? (2u << 20) : 0u));
     mvg::tensor<float, cpu> small(mvg::shape{1000});  // 4 KB: plain malloc, the pool never sees it
-    CHECK(cpu::pool().statistics().in_use == before.in_use + (2u << 20));
+    CHECK(cpu::pool().statistics().in_use == before.in_use + (pooled ? (2u << 20) : 0u));
   }
   CHECK(cpu::pool().statistics().in_use == before.in_use);
   // A later tensor of the same size class (here 1.5 MiB → the 2 MiB class) gets the cached block.
   mvg::tensor<float, cpu> again(mvg::shape{384, 1024});
-  CHECK(again.data() == first);
-  CHECK(cpu::pool().statistics().raw_allocations == before.raw_allocations + 1);
+  if (pooled) {
+    CHECK(again.data() == first);
+    CHECK(cpu::pool().statistics().raw_allocations == before.raw_allocations + 1);
+  } else {  // under ASan every block is the allocator's own, so a use after free is reported
+    CHECK(cpu::pool().statistics().raw_allocations == before.raw_allocations);
+  }
   cpu::release_cached();
   CHECK(cpu::pool().statistics().cached == 0);
 }

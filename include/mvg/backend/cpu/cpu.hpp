@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -12,6 +13,12 @@
 #include "mvg/backend/backend.hpp"
 #include "mvg/backend/block_pool.hpp"
 #include "mvg/core/error.hpp"
+
+#if defined(__has_feature)
+#define MVG_HAS_ASAN_FEATURE __has_feature(address_sanitizer)  // clang's spelling
+#else
+#define MVG_HAS_ASAN_FEATURE 0
+#endif
 
 namespace mvg {
 
@@ -22,7 +29,12 @@ struct cpu {
   // Blocks from 1 MiB up go through the caching pool; smaller ones straight to malloc, whose bins
   // already reuse them. Without the pool the decoder's 32 MiB activations and their gradients were
   // fresh mmap pages every step: ~150k page faults, a tenth of a tiny training step (docs/benchmarks.md).
+  // Under AddressSanitizer nothing is pooled, so a use after free is caught, not hidden in the cache.
+#if defined(__SANITIZE_ADDRESS__) || MVG_HAS_ASAN_FEATURE
+  static constexpr std::size_t pooled_from = SIZE_MAX;
+#else
   static constexpr std::size_t pooled_from = std::size_t{1} << 20;
+#endif
 
   // The process-wide pool. Never destroyed: tensors in static storage may be freed after any static
   // pool would be.
