@@ -45,6 +45,16 @@ constexpr bool massively_parallel() {
     return false;
 }
 
+// The CPU forms' loop: [0, n) in blocks of `block` values, f(index, lo, len) once per block, the
+// blocks spread over the cores (the last block may be shorter).
+template <class B, class F>
+void parallel_blocks(int64_t n, int64_t block, F f) {
+  B::parallel_for_heavy((n + block - 1) / block, [=](int64_t b) {
+    const int64_t lo = b * block;
+    f(b, lo, n - lo < block ? n - lo : block);
+  });
+}
+
 template <class B>
 concept backend = requires(int64_t n, float* p, const float* cp, float v, gemm_args g, int threads) {
   { B::name } -> std::convertible_to<const char*>;

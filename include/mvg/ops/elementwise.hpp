@@ -83,8 +83,7 @@ void reduce_broadcast_into(T* dst, const shape& to, const T* src, const shape& f
       // On the CPU, blocks of columns walk the rows in order (contiguous, vectorised): each element
       // sums the same values in the same order as the per-element form below.
       constexpr int64_t cols = 256;
-      B::parallel_for_heavy((n_to + cols - 1) / cols, [=](int64_t blk) {
-        const int64_t j0 = blk * cols, nj = std::min(cols, n_to - j0);
+      parallel_blocks<B>(n_to, cols, [=](int64_t, int64_t j0, int64_t nj) {
         T acc[cols] = {};
         for (int64_t r = 0; r < n_summed; ++r) {
           const T* row = src + r * n_to + j0;

@@ -33,8 +33,7 @@ inline constexpr int64_t gelu_block = 4096;
 template <class T, backend B>
 void gelu_cpu(const T* x, const T* g, T* out, int64_t n) {
   using array = Eigen::Array<T, Eigen::Dynamic, 1>;
-  B::parallel_for_heavy((n + gelu_block - 1) / gelu_block, [=](int64_t b) {
-    const int64_t lo = b * gelu_block, len = std::min(gelu_block, n - lo);
+  parallel_blocks<B>(n, gelu_block, [=](int64_t, int64_t lo, int64_t len) {
     const Eigen::Map<const array> xa(x + lo, len);
     Eigen::Map<array> oa(out + lo, len);
     const auto cdf = T(0.5) * (T(1) + (xa * T(0.70710678118654752440)).erf());

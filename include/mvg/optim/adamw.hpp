@@ -32,7 +32,7 @@ public:
     for (int64_t i = 0; i < ps.numel(); ++i) {  // maximal runs of equal decay flags, in order
       const bool d = mask[static_cast<size_t>(i)] != T(0);
       if (decay_runs_.empty() || decay_runs_.back().decay != d)
-        decay_runs_.push_back({i, i + 1, d});
+        decay_runs_.push_back({i + 1, d});
       else
         decay_runs_.back().end = i + 1;
     }
@@ -82,8 +82,8 @@ private:
     const int64_t n = ps_->numel();
     const decay_run* runs = decay_runs_.data();
     const std::size_t n_runs = decay_runs_.size();
-    B::parallel_for_heavy((n + block - 1) / block, [=](int64_t b) {
-      const int64_t lo = b * block, hi = std::min(lo + block, n);
+    parallel_blocks<B>(n, block, [=](int64_t, int64_t lo, int64_t len) {
+      const int64_t hi = lo + len;
       // The first run that ends after lo, then every run up to hi.
       std::size_t r = std::upper_bound(runs, runs + n_runs, lo, [](int64_t x, const decay_run& d) { return x < d.end; }) - runs;
       for (int64_t a = lo; a < hi; ++r) {
@@ -102,8 +102,8 @@ private:
   }
 #endif
 
-  struct decay_run {
-    int64_t begin, end;
+  struct decay_run {  // a run ends where the next begins; the first begins at 0
+    int64_t end;
     bool decay;
   };
 
@@ -124,11 +124,10 @@ double clip_grad_norm(param_set<T, B>& ps, double max_norm) {
   if constexpr (!massively_parallel<B>()) {
     // CPU: per-block sums of squares (vectorised, no temporary the size of the model), added in order.
     constexpr int64_t block = 4096;
-    const int64_t n = ps.numel(), blocks = (n + block - 1) / block;
-    std::vector<double> partial(static_cast<std::size_t>(blocks));
+    const int64_t n = ps.numel();
+    std::vector<double> partial(static_cast<std::size_t>((n + block - 1) / block));
     double* pp = partial.data();
-    B::parallel_for_heavy(blocks, [=](int64_t b) {
-      const int64_t lo = b * block, len = std::min(block, n - lo);
+    parallel_blocks<B>(n, block, [=](int64_t b, int64_t lo, int64_t len) {
       pp[b] = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(g + lo, len).template cast<double>().square().sum();
     });
     for (double v : partial) sum_sq += v;
