@@ -5,6 +5,7 @@
 // model and the baselines; the prompt count defaults to the one the checkpoint was trained with.
 #include <filesystem>
 
+#include "common/ar_share.hpp"
 #include "common/benchmark_data.hpp"
 #include "common/cli.hpp"
 #include "common/example_grids.hpp"
@@ -38,13 +39,18 @@ static void evaluate(const eval_cli& o) {
   eo.rule = rule_of(o.rule), eo.max_queries = o.max_queries;
   eval::model_method_options mo;
   mo.seed = o.seed;
-  if (o.mode != "auto") {
-    mo.segmentation_mode = mo.image_mode =
-        o.mode == "mim" ? objectives::inference_mode::mim : objectives::inference_mode::autoregressive;
-  }
-
-  std::printf("mvg_eval: %s (step %s), %zu prompt pair(s); loading the benchmark…\n", o.checkpoint.c_str(),
-              md.count("mvg.step") ? md.at("mvg.step").c_str() : "?", eo.prompts);
+  const auto shares = example::parse_ar_shares(md.count("mvg.train.ar_share") ? md.at("mvg.train.ar_share") : "",
+                                               o.checkpoint + ": metadata 'mvg.train.ar_share'");
+  for (int k = 0; k < objectives::task_kinds; ++k)  // auto: each task kind the way it was mostly trained
+    mo.mode[std::size_t(k)] = o.mode == "mim" || (o.mode == "auto" && shares[std::size_t(k)] <= 0.5)
+                                  ? objectives::inference_mode::mim
+                                  : objectives::inference_mode::autoregressive;
+  std::string modes;
+  for (int k = 0; k < objectives::task_kinds; ++k)
+    modes += std::string(k ? ", " : "") + objectives::task_name(objectives::task_kind(k)) +
+             (mo.mode[std::size_t(k)] == objectives::inference_mode::mim ? " MIM" : " AR");
+  std::printf("mvg_eval: %s (step %s), %zu prompt pair(s), inference %s; loading the benchmark…\n",
+              o.checkpoint.c_str(), md.count("mvg.step") ? md.at("mvg.step").c_str() : "?", eo.prompts, modes.c_str());
   const auto data = example::load_benchmark_data(example::cfg.image_size, o.data, example::split_list(o.tasks));
   example::example_grids grids(o.examples);
   grids.choose(*data.seg, eo), grids.choose(*data.img, eo);
@@ -104,7 +110,8 @@ int main(int argc, char** argv) {
   app.add_option("--prompt-rule", o.rule, "segmentation prompt choice")
       ->check(CLI::IsMember({"nearest", "position", "fixed", "retrieval"}))
       ->capture_default_str();
-  app.add_option("--mode", o.mode, "inference mode: auto (AR for segmentation, MIM otherwise), ar, mim")
+  app.add_option("--mode", o.mode, "inference mode: auto (each task kind the way the checkpoint mostly trained it: "
+                 "AR where its --ar-share was above 0.5, else MIM), ar, mim")
       ->check(CLI::IsMember({"auto", "ar", "mim"}))
       ->capture_default_str();
   app.add_option("--max-queries", o.max_queries, "score at most this many queries per task (0: all)");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 
+#include "common/ar_share.hpp"
 #include "common/benchmark_data.hpp"
 #include "common/cli.hpp"
 #include "common/model_choice.hpp"
@@ -18,7 +19,8 @@ using namespace mvg;
 struct train_options {
   std::string out, data, tasks;
   long steps = 500, batch = 8, seed = 0, prompts = 1, prompt_distance = 20, checkpoint_every = 50, until = 0;
-  double lr = 2e-4, clip = 1.0, warmup = 0.05;  // lr: see docs/examples.md (1e-3 diverges at batch 8)
+  double lr = 2e-4, clip = 1.0, warmup = 0.05;
+  std::string ar_share;  // over the paper's shares (§4.1); see common/ar_share.hpp  // lr: see docs/examples.md (1e-3 diverges at batch 8)
   int threads = 0;
   bool resume = false;
 
@@ -27,14 +29,21 @@ struct train_options {
     return {{"steps", std::to_string(steps)}, {"batch", std::to_string(batch)},   {"lr", std::to_string(lr)},
             {"seed", std::to_string(seed)},   {"prompts", std::to_string(prompts)}, {"tasks", tasks},
             {"prompt_distance", std::to_string(prompt_distance)},
-            {"clip", std::to_string(clip)},   {"warmup", std::to_string(warmup)}};
+            {"clip", std::to_string(clip)},   {"warmup", std::to_string(warmup)},
+            {"ar_share", example::format_ar_shares(example::parse_ar_shares(ar_share, "--ar-share"))}};
   }
 };
 
 static void check_resume_matches(const std::map<std::string, std::string>& md, const train_options& o,
                                  const std::string& file) {
+  const std::string paper_shares = example::format_ar_shares(example::paper_ar_shares());
   for (const auto& [k, v] : o.fixed()) {
     auto it = md.find("mvg.train." + k);
+    if (it == md.end() && k == "ar_share") {  // states written before --ar-share trained with the paper's shares
+      MVG_CHECK(v == paper_shares, "--ar-share is '", v, "' but the run in ", file, " used '", paper_shares,
+                "' (a resumed run keeps its options)");
+      continue;
+    }
     MVG_CHECK(it != md.end(), file, ": metadata 'mvg.train.", k, "' is missing (not a state mvg_train wrote)");
     MVG_CHECK(it->second == v, "--", k, " is '", v, "' but the run in ", file, " used '", it->second,
               "' (a resumed run keeps its options)");
@@ -73,7 +82,9 @@ static void train(const train_options& o) {
   so.prompt_pairs = std::size_t(o.prompts);
   so.max_prompt_distance = std::size_t(o.prompt_distance);
   const objectives::task_sampler sampler(*data.seg, *data.img, so);
-  const objectives::hybrid<> schedule;
+  objectives::hybrid_options ho;
+  ho.p_autoregressive = example::parse_ar_shares(o.ar_share, "--ar-share");
+  const objectives::hybrid<> schedule(ho);
   const optim::warmup_cosine lr{o.lr, std::max<int64_t>(1, int64_t(o.warmup * double(o.steps))), o.steps, 0.0};
   std::printf("data loaded in %.1f s\n", data.seconds());
 
@@ -142,6 +153,8 @@ int main(int argc, char** argv) {
   app.add_option("--checkpoint-every", o.checkpoint_every, "steps between checkpoints")->capture_default_str();
   app.add_option("--clip", o.clip, "gradient-norm clipping (0: off)")->capture_default_str();
   app.add_option("--warmup", o.warmup, "warm-up as a fraction of --steps")->capture_default_str();
+  app.add_option("--ar-share", o.ar_share, "autoregressive share of a task kind's steps, the rest MIM, e.g. "
+                 "'denoising=1,synthesis=1' (default: the paper's segmentation=1, others 0.1)");
   app.add_option("--until", o.until, "stop after this step (a partial run that --resume continues)");
   return example::run(app, argc, argv, [&] { train(o); });
 }

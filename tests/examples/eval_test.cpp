@@ -34,6 +34,39 @@ TEST_CASE("mvg_eval: results.csv, results.md and grids for the sets asked for", 
   REQUIRE_THAT(mvg_test::slurp(s / "ev" / "results.md"), Catch::Contains("| S1 | miou |"));
 }
 
+// "auto" infers each task kind the way the checkpoint mostly trained it: AR where its --ar-share was > 0.5, else MIM.
+TEST_CASE("mvg_eval: --mode auto follows the checkpoint's --ar-share per task kind", "[examples][eval]") {
+  mvg_test::scratch s("eval_auto");
+  example::model_t m(0);
+  mvg::io::save_checkpoint((s / "paper.safetensors").string(), m);  // no share recorded: the paper's 10% AR
+  mvg::io::save_checkpoint((s / "ar.safetensors").string(), m, {{"mvg.train.ar_share", "segmentation=1,denoising=1,inpainting=0.1,synthesis=0.1"}});
+  auto csv = [&](const std::string& ckpt, const std::string& mode) {
+    const auto r = run(s.dir, MVG_EVAL_EXE, "--checkpoint " + ckpt + " --out ev --tasks D2-3 --max-queries 2 --mode " +
+                                                mode);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return mvg_test::slurp(s / "ev" / "results.csv");
+  };
+  const auto ar = csv("ar.safetensors", "ar"), mim = csv("ar.safetensors", "mim");
+  REQUIRE(ar != mim);  // the two modes differ on these weights, so the comparisons below can fail
+  REQUIRE(csv("ar.safetensors", "auto") == ar);
+  REQUIRE(csv("paper.safetensors", "auto") == mim);
+  // Inpainting stays MIM under that share: auto agrees with --mode mim there, not with ar.
+  auto inpaint = [&](const std::string& mode) {
+    REQUIRE(run(s.dir, MVG_EVAL_EXE, "--checkpoint ar.safetensors --out ev --tasks inpaint-ch2 --max-queries 2 --mode " +
+                                         mode).code == 0);
+    return mvg_test::slurp(s / "ev" / "results.csv");
+  };
+  const auto inpaint_mim = inpaint("mim");
+  REQUIRE(inpaint("ar") != inpaint_mim);
+  REQUIRE(inpaint("auto") == inpaint_mim);
+  mvg::io::save_checkpoint((s / "lying.safetensors").string(), m, {{"mvg.train.ar_share", "denoising=lots"}});
+  const auto r = run(s.dir, MVG_EVAL_EXE, "--checkpoint lying.safetensors --out ev2 --tasks D2-3");
+  REQUIRE(r.code == 1);
+  REQUIRE_THAT(r.err, Catch::Contains("lying.safetensors: metadata 'mvg.train.ar_share'"));
+  REQUIRE_FALSE(fs::exists(s / "ev2"));
+}
+
 TEST_CASE("mvg_eval: a bad checkpoint or task list exits non-zero and writes nothing", "[examples][eval][errors]") {
   mvg_test::scratch s("eval_errors");
   example::model_t m(0);

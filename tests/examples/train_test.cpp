@@ -1,5 +1,8 @@
 // mvg_train as a user runs it: a short run leaves a loadable checkpoint, a log and a loss curve;
 // --resume reproduces the uninterrupted run bit for bit; misuse exits non-zero with one line.
+#include <map>
+#include <set>
+
 #include "common/model_choice.hpp"
 #include "examples/support.hpp"
 
@@ -61,6 +64,8 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
             "--batch is '3' but the run", 1},                                 // a resume keeps its options
            {"--out fresh " + args + " --resume", "train_state.safetensors", 1},  // nothing to resume
            {"--out x --steps abc", "--steps", 2},
+           {"--out x --ar-share denoising=1.5", "'denoising=1.5' is not KIND=FRACTION", 1},
+           {"--out x --ar-share cooking=1", "'cooking=1' is not KIND=FRACTION", 1},
            {"--out x --tasks S1,Nope", "unknown task 'Nope'", 1},
            {"--steps 3", "--out is required", 2}}) {
     const auto r = run(s.dir, MVG_TRAIN_EXE, b.args);
@@ -71,4 +76,29 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
   }
   REQUIRE_FALSE(fs::exists(s / "fresh" / "model.safetensors"));
   REQUIRE_FALSE(fs::exists(s / "x"));
+}
+
+TEST_CASE("mvg_train: --ar-share sets the objective of a task kind's steps, the others keep the paper's",
+          "[examples][train]") {
+  mvg_test::scratch s("train_ar_share");
+  std::map<std::string, std::set<std::string>> seen;  // "<inpainting share>:<task kind>" → objectives logged
+  for (const std::string share : {"0", "1"}) {
+    const auto r = run(s.dir, MVG_TRAIN_EXE, "--out r" + share +
+                                                 " --tasks S1,inpaint-ch2 --steps 8 --batch 2 --threads 2 --seed 3 "
+                                                 "--ar-share inpainting=" + share);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    for (const auto& row : loss_column(s / ("r" + share) / "log.csv")) {
+      std::stringstream f(row);
+      std::string step, task, objective;
+      std::getline(f, step, ','), std::getline(f, task, ','), std::getline(f, objective, ',');
+      seen[share + ":" + task].insert(objective);
+    }
+    example::model_t m;
+    REQUIRE(mvg::io::load_checkpoint((s / ("r" + share) / "model.safetensors").string(), m).at(
+                "mvg.train.ar_share") == "segmentation=1,denoising=0.1,inpainting=" + share + ",synthesis=0.1");
+  }
+  REQUIRE(seen.at("0:inpainting") == std::set<std::string>{"mim"});
+  REQUIRE(seen.at("1:inpainting") == std::set<std::string>{"ar"});
+  REQUIRE(seen.at("0:segmentation") == std::set<std::string>{"ar"});
 }

@@ -8,6 +8,7 @@
 // last prompt, since one batch needs one sequence length.
 #pragma once
 #include <algorithm>
+#include <array>
 
 #include "mvg/eval/benchmark_eval.hpp"
 #include "mvg/objectives/coloring.hpp"
@@ -18,8 +19,10 @@ namespace mvg::eval {
 
 struct model_method_options {
   std::size_t batch = 8;
-  objectives::inference_mode segmentation_mode = objectives::inference_mode::autoregressive;
-  objectives::inference_mode image_mode = objectives::inference_mode::mim;
+  // Per task kind, as each is mostly trained under the paper's schedule: segmentation AR, the others MIM.
+  std::array<objectives::inference_mode, objectives::task_kinds> mode{
+      objectives::inference_mode::autoregressive, objectives::inference_mode::mim, objectives::inference_mode::mim,
+      objectives::inference_mode::mim};
   std::uint64_t seed = 0;
   objectives::palette colors;
 };
@@ -74,7 +77,8 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
     auto finish = [&](std::size_t i, const gray_image& pred) {
       out[i] = empty[i] ? label_image(xt::zeros<std::uint8_t>(pred.shape())) : objectives::decode(pred, maps[i]);
     };
-    detail::answer_in_batches(m, qs, o.batch, o.segmentation_mode, build, finish);
+    detail::answer_in_batches(m, qs, o.batch, o.mode[static_cast<std::size_t>(objectives::task_kind::segmentation)], build,
+                              finish);
     return out;
   };
 }
@@ -102,7 +106,12 @@ image_method model_restorer(const Model& m, model_method_options o = {}) {
           if (!hole.data()[k]) p.data()[k] = qs[i].query->input.data()[k];
       out[i] = std::move(p);
     };
-    detail::answer_in_batches(m, qs, o.batch, o.image_mode, build, finish);
+    if (qs.empty()) return out;
+    const auto kind = objectives::kind_of(qs.front().task->kind);
+    for (const auto& q : qs)  // one mode per call: benchmark_eval asks one task at a time
+      MVG_CHECK(objectives::kind_of(q.task->kind) == kind, "model_restorer: queries of ", q.task->name,
+                " and of ", qs.front().task->name, " are of different task kinds; pass one kind per call");
+    detail::answer_in_batches(m, qs, o.batch, o.mode[static_cast<std::size_t>(kind)], build, finish);
     return out;
   };
 }

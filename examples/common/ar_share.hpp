@@ -1,0 +1,52 @@
+// examples/common/ar_share.hpp: the share of autoregressive steps per task kind (paper §4.1: 100% for
+// segmentation, 10% for the others, the rest MIM), as mvg_train's --ar-share and as the checkpoint
+// metadata `mvg.train.ar_share` that mvg_eval's --mode auto reads back: each kind is inferred the
+// way it was mostly trained.
+#pragma once
+#include <array>
+#include <charconv>
+#include <sstream>
+#include <string>
+
+#include <mvg/mvg.hpp>
+
+namespace example {
+
+using ar_shares = std::array<double, mvg::objectives::task_kinds>;
+
+inline ar_shares paper_ar_shares() { return mvg::objectives::hybrid_options{}.p_autoregressive; }
+
+// "kind=fraction[,kind=fraction…]" over the paper's shares; "" keeps them all. `what` names the source.
+inline ar_shares parse_ar_shares(const std::string& text, const std::string& what) {
+  namespace o = mvg::objectives;
+  ar_shares s = paper_ar_shares();
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto eq = item.find('=');
+    int kind = -1;
+    for (int k = 0; k < o::task_kinds && eq != std::string::npos; ++k)
+      if (item.substr(0, eq) == o::task_name(o::task_kind(k))) kind = k;
+    double v = -1;
+    const char* end = item.data() + item.size();
+    const bool number = eq != std::string::npos && std::from_chars(item.data() + eq + 1, end, v).ptr == end;
+    MVG_CHECK(kind >= 0 && number && v >= 0 && v <= 1, what, ": '", item, "' is not KIND=FRACTION with KIND one of "
+              "segmentation, denoising, inpainting, synthesis and FRACTION in [0, 1]");
+    s[std::size_t(kind)] = v;
+  }
+  return s;
+}
+
+// The canonical text of every kind's share (shortest round-trip decimals), as stored in the checkpoint.
+inline std::string format_ar_shares(const ar_shares& s) {
+  std::string out;
+  for (int k = 0; k < mvg::objectives::task_kinds; ++k) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, s[std::size_t(k)]);
+    out += (k ? "," : "") + std::string(mvg::objectives::task_name(mvg::objectives::task_kind(k))) + "=" +
+           std::string(buf, r.ptr);
+  }
+  return out;
+}
+
+}  // namespace example
