@@ -41,14 +41,12 @@ static void evaluate(const eval_cli& o) {
   mo.seed = o.seed;
   const auto shares = example::parse_ar_shares(md.count("mvg.train.ar_share") ? md.at("mvg.train.ar_share") : "",
                                                o.checkpoint + ": metadata 'mvg.train.ar_share'");
-  for (int k = 0; k < objectives::task_kinds; ++k)  // auto: each task kind the way it was mostly trained
-    mo.mode[std::size_t(k)] = o.mode == "mim" || (o.mode == "auto" && shares[std::size_t(k)] <= 0.5)
-                                  ? objectives::inference_mode::mim
-                                  : objectives::inference_mode::autoregressive;
   std::string modes;
-  for (int k = 0; k < objectives::task_kinds; ++k)
-    modes += std::string(k ? ", " : "") + objectives::task_name(objectives::task_kind(k)) +
-             (mo.mode[std::size_t(k)] == objectives::inference_mode::mim ? " MIM" : " AR");
+  for (int k = 0; k < objectives::task_kinds; ++k) {  // auto: each task kind the way it was mostly trained
+    const bool mim = o.mode == "mim" || (o.mode == "auto" && shares[std::size_t(k)] <= 0.5);
+    mo.mode[std::size_t(k)] = mim ? objectives::inference_mode::mim : objectives::inference_mode::autoregressive;
+    modes += std::string(k ? ", " : "") + objectives::task_name(objectives::task_kind(k)) + (mim ? " MIM" : " AR");
+  }
   std::printf("mvg_eval: %s (step %s), %zu prompt pair(s), inference %s; loading the benchmark…\n",
               o.checkpoint.c_str(), md.count("mvg.step") ? md.at("mvg.step").c_str() : "?", eo.prompts, modes.c_str());
   const auto data = example::load_benchmark_data(example::cfg.image_size, o.data, example::split_list(o.tasks));

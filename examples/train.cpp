@@ -19,8 +19,8 @@ using namespace mvg;
 struct train_options {
   std::string out, data, tasks;
   long steps = 500, batch = 8, seed = 0, prompts = 1, prompt_distance = 20, checkpoint_every = 50, until = 0;
-  double lr = 2e-4, clip = 1.0, warmup = 0.05;
-  std::string ar_share;  // over the paper's shares (§4.1); see common/ar_share.hpp  // lr: see docs/examples.md (1e-3 diverges at batch 8)
+  double lr = 2e-4, clip = 1.0, warmup = 0.05;  // lr: see docs/examples.md (1e-3 diverges at batch 8)
+  std::string ar_share;  // over the paper's shares (§4.1); see common/ar_share.hpp
   int threads = 0;
   bool resume = false;
 
@@ -52,6 +52,7 @@ static void check_resume_matches(const std::map<std::string, std::string>& md, c
 
 static void train(const train_options& o) {
   if (o.threads > 0) example::backend::set_threads(o.threads);
+  const auto ar_shares = example::parse_ar_shares(o.ar_share, "--ar-share");  // a bad value fails before any loading
   MVG_CHECK(o.steps > 0 && o.batch > 0 && o.prompts > 0 && o.checkpoint_every > 0, "--steps, --batch, --prompts and "
             "--checkpoint-every must be positive");
   const fs::path dir = o.out, state_file = dir / "train_state.safetensors";
@@ -83,7 +84,7 @@ static void train(const train_options& o) {
   so.max_prompt_distance = std::size_t(o.prompt_distance);
   const objectives::task_sampler sampler(*data.seg, *data.img, so);
   objectives::hybrid_options ho;
-  ho.p_autoregressive = example::parse_ar_shares(o.ar_share, "--ar-share");
+  ho.p_autoregressive = ar_shares;
   const objectives::hybrid<> schedule(ho);
   const optim::warmup_cosine lr{o.lr, std::max<int64_t>(1, int64_t(o.warmup * double(o.steps))), o.steps, 0.0};
   std::printf("data loaded in %.1f s\n", data.seconds());
