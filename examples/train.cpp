@@ -1,8 +1,10 @@
 // mvg_train: hybrid-objective training (paper §4.1) over the benchmark's training tasks.
 //   mvg_train --out RUN_DIR [--data DIR] [--steps N] [--batch B] [--lr LR] [--seed S] [--threads T] [--resume]
+//             [--init timm|mae] … (--help lists every option)
 // Writes RUN_DIR/model.safetensors (weights), train_state.safetensors (weights + AdamW + sampler
 // state, for --resume), log.csv and loss.png, every --checkpoint-every steps and at the end.
 // Same seed, same thread count → the same loss curve, with or without a resume in between.
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -21,6 +23,7 @@ struct train_options {
   long steps = 500, batch = 8, seed = 0, prompts = 1, prompt_distance = 20, checkpoint_every = 50, until = 0;
   double lr = 2e-4, clip = 1.0, warmup = 0.05;  // lr: see docs/examples.md (1e-3 diverges at batch 8)
   std::string ar_share;  // over the paper's shares (§4.1); see common/ar_share.hpp
+  std::string init = "timm";  // weight init scheme: timm or mae (docs/design.md, "init")
   int threads = 0;
   bool resume = false;
 
@@ -30,22 +33,28 @@ struct train_options {
             {"seed", std::to_string(seed)},   {"prompts", std::to_string(prompts)}, {"tasks", tasks},
             {"prompt_distance", std::to_string(prompt_distance)},
             {"clip", std::to_string(clip)},   {"warmup", std::to_string(warmup)},
-            {"ar_share", example::format_ar_shares(example::parse_ar_shares(ar_share, "--ar-share"))}};
+            {"ar_share", example::format_ar_shares(example::parse_ar_shares(ar_share, "--ar-share"))},
+            {"init", init}};
   }
 };
 
+// What a state written before an option existed trained with: such a state resumes as that value.
+static std::map<std::string, std::string> defaults_of_older_states() {
+  return {{"ar_share", example::format_ar_shares(example::paper_ar_shares())}, {"init", "timm"}};
+}
+
 static void check_resume_matches(const std::map<std::string, std::string>& md, const train_options& o,
                                  const std::string& file) {
-  const std::string paper_shares = example::format_ar_shares(example::paper_ar_shares());
+  const auto older = defaults_of_older_states();
   for (const auto& [k, v] : o.fixed()) {
     auto it = md.find("mvg.train." + k);
-    if (it == md.end() && k == "ar_share") {  // states written before --ar-share trained with the paper's shares
-      MVG_CHECK(v == paper_shares, "--ar-share is '", v, "' but the run in ", file, " used '", paper_shares,
-                "' (a resumed run keeps its options)");
-      continue;
-    }
-    MVG_CHECK(it != md.end(), file, ": metadata 'mvg.train.", k, "' is missing (not a state mvg_train wrote)");
-    MVG_CHECK(it->second == v, "--", k, " is '", v, "' but the run in ", file, " used '", it->second,
+    const auto fallback = older.find(k);
+    MVG_CHECK(it != md.end() || fallback != older.end(), file, ": metadata 'mvg.train.", k,
+              "' is missing (not a state mvg_train wrote)");
+    const std::string& saved = it != md.end() ? it->second : fallback->second;
+    std::string flag = k;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    MVG_CHECK(saved == v, "--", flag, " is '", v, "' but the run in ", file, " used '", saved,
               "' (a resumed run keeps its options)");
   }
 }
@@ -53,6 +62,7 @@ static void check_resume_matches(const std::map<std::string, std::string>& md, c
 static void train(const train_options& o) {
   if (o.threads > 0) example::backend::set_threads(o.threads);
   const auto ar_shares = example::parse_ar_shares(o.ar_share, "--ar-share");  // a bad value fails before any loading
+  MVG_CHECK(o.init == "timm" || o.init == "mae", "--init is '", o.init, "', expected timm or mae");
   MVG_CHECK(o.steps > 0 && o.batch > 0 && o.prompts > 0 && o.checkpoint_every > 0, "--steps, --batch, --prompts and "
             "--checkpoint-every must be positive");
   const fs::path dir = o.out, state_file = dir / "train_state.safetensors";
@@ -62,7 +72,7 @@ static void train(const train_options& o) {
   for (const char* f : {"train_state.safetensors", "model.safetensors", "log.csv", "loss.png"})
     io::remove_stale_temporaries((dir / f).string());  // left by a run killed while saving
 
-  example::model_t net(static_cast<uint64_t>(o.seed));
+  example::model_t net(static_cast<uint64_t>(o.seed), o.init == "mae" ? init_scheme::mae : init_scheme::timm);
   example::optimizer_t opt(net.parameters());
   rng g(static_cast<uint64_t>(o.seed) * 0x9E3779B97F4A7C15ull + 1);
   long start = 0;
@@ -156,6 +166,8 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "warm-up as a fraction of --steps")->capture_default_str();
   app.add_option("--ar-share", o.ar_share, "autoregressive share of a task kind's steps, the rest MIM, e.g. "
                  "'denoising=1,synthesis=1' (default: the paper's segmentation=1, others 0.1)");
+  app.add_option("--init", o.init, "weight init: timm (trunc-normal 0.02 everywhere) or mae (MAE's: xavier, sin-cos "
+                 "pos_embed; learns to read the prompt sooner, docs/design.md)")->capture_default_str();
   app.add_option("--until", o.until, "stop after this step (a partial run that --resume continues)");
   return example::run(app, argc, argv, [&] { train(o); });
 }

@@ -1,11 +1,10 @@
 // mvg_infer as a user runs it: the shipped example (PNG) and NIfTI volumes give the expected files;
 // every kind of bad input (issue 8) gives one line naming the file, a non-zero exit and no output.
-#include <nlohmann/json.hpp>
-
 #include "common/model_choice.hpp"
 #include "examples/support.hpp"
 
 namespace fs = std::filesystem;
+using mvg_test::edit_header;
 using mvg_test::run;
 
 namespace {
@@ -15,19 +14,6 @@ std::string example_args(const std::string& task = "segmentation") {
   return "--checkpoint m.safetensors --prompt-image '" + (shipped / "prompt_image.png").string() +
          "' --prompt-label '" + (shipped / "prompt_label.png").string() + "' --query '" +
          (shipped / "query_image.png").string() + "' --task " + task;
-}
-
-// Rewrites a safetensors header through f, keeping the data block.
-void edit_header(const fs::path& in, const fs::path& out, const std::function<void(nlohmann::json&)>& f) {
-  const std::string b = mvg_test::slurp(in);
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(b[std::size_t(i)]);
-  auto j = nlohmann::json::parse(b.substr(8, n));
-  f(j);
-  std::string h = j.dump();
-  std::string len(8, '\0');
-  for (int i = 0; i < 8; ++i) len[std::size_t(i)] = static_cast<char>((h.size() >> (8 * i)) & 0xff);
-  std::ofstream(out, std::ios::binary) << len + h + b.substr(8 + n);
 }
 }  // namespace
 

@@ -3,9 +3,11 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -59,6 +61,20 @@ inline std::vector<std::string> loss_column(const std::filesystem::path& log) {
     out.push_back(line.substr(0, end));
   }
   return out;
+}
+
+// Rewrites a safetensors header through f, keeping the data block.
+inline void edit_header(const std::filesystem::path& in, const std::filesystem::path& out,
+                        const std::function<void(nlohmann::json&)>& f) {
+  const std::string b = mvg_test::slurp(in);
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(b[std::size_t(i)]);
+  auto j = nlohmann::json::parse(b.substr(8, n));
+  f(j);
+  std::string h = j.dump();
+  std::string len(8, '\0');
+  for (int i = 0; i < 8; ++i) len[std::size_t(i)] = static_cast<char>((h.size() >> (8 * i)) & 0xff);
+  std::ofstream(out, std::ios::binary) << len + h + b.substr(8 + n);
 }
 
 }  // namespace mvg_test

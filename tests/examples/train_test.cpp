@@ -27,6 +27,7 @@ TEST_CASE("mvg_train: a short run writes a loadable checkpoint, a log and a loss
   const auto md = mvg::io::load_checkpoint((s / "full" / "model.safetensors").string(), trained);
   REQUIRE(md.at("mvg.step") == "4");
   REQUIRE(md.at("mvg.train.prompts") == "1");
+  REQUIRE(md.at("mvg.train.init") == "timm");
   REQUIRE(trained.parameters().values().to_host() != init.parameters().values().to_host());
   const auto losses = loss_column(s / "full" / "log.csv");
   REQUIRE(losses.size() == 4);
@@ -67,6 +68,8 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
            {"--out x --ar-share denoising=1.5", "'denoising=1.5' is not KIND=FRACTION", 1},
            {"--out x --ar-share cooking=1", "'cooking=1' is not KIND=FRACTION", 1},
            {"--out x --tasks S1,Nope", "unknown task 'Nope'", 1},
+           {"--out x --init xavier", "--init is 'xavier', expected timm or mae", 1},
+           {"--out done " + args + " --init mae --resume", "--init is 'mae' but the run", 1},
            {"--steps 3", "--out is required", 2}}) {
     const auto r = run(s.dir, MVG_TRAIN_EXE, b.args);
     INFO(b.args << "\n" << r.err);
@@ -101,4 +104,37 @@ TEST_CASE("mvg_train: --ar-share sets the objective of a task kind's steps, the 
   REQUIRE(seen.at("0:inpainting") == std::set<std::string>{"mim"});
   REQUIRE(seen.at("1:inpainting") == std::set<std::string>{"ar"});
   REQUIRE(seen.at("0:segmentation") == std::set<std::string>{"ar"});
+}
+
+TEST_CASE("mvg_train --init mae starts from MAE's init; a state written before --init resumes as timm",
+          "[examples][train]") {
+  mvg_test::scratch s("train_init");
+  const auto r = run(s.dir, MVG_TRAIN_EXE, "--out mae " + args + " --until 1 --init mae");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  example::model_t trained, mae(3, mvg::init_scheme::mae), timm(3);
+  REQUIRE(mvg::io::load_checkpoint((s / "mae" / "model.safetensors").string(), trained).at("mvg.train.init") == "mae");
+  // One AdamW step moves each weight by about the lr (2e-4) at most: still MAE's sin-cos table.
+  auto distance = [&](const example::model_t& m) {
+    const auto a = trained.parameters()["pos_embed"].value().to_host();
+    const auto b = m.parameters()["pos_embed"].value().to_host();
+    double d = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, double(std::abs(a[i] - b[i])));
+    return d;
+  };
+  CHECK(distance(mae) < 1e-3);
+  CHECK(distance(timm) > 0.5);
+
+  // A state from before the flag lacks mvg.train.init: it resumes as timm and refuses mae.
+  REQUIRE(run(s.dir, MVG_TRAIN_EXE, "--out old " + args + " --until 1").code == 0);
+  const auto state = s / "old" / "train_state.safetensors";
+  mvg_test::edit_header(state, s / "old" / "edited", [](auto& j) { j["__metadata__"].erase("mvg.train.init"); });
+  fs::rename(s / "old" / "edited", state);
+  const auto as_mae = run(s.dir, MVG_TRAIN_EXE, "--out old " + args + " --resume --init mae");
+  REQUIRE(as_mae.code == 1);
+  REQUIRE_THAT(as_mae.err, Catch::Contains("--init is 'mae' but the run") && Catch::Contains("used 'timm'"));
+  const auto resumed = run(s.dir, MVG_TRAIN_EXE, "--out old " + args + " --resume");
+  INFO(resumed.err);
+  REQUIRE(resumed.code == 0);
+  REQUIRE(loss_column(s / "old" / "log.csv").size() == 4);
 }

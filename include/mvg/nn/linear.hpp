@@ -12,7 +12,7 @@ struct linear {
 
   linear() = default;
   linear(param_set<T, B>& ps, const std::string& prefix, int64_t in_features, int64_t out_features)
-      : weight(declare(ps, prefix + ".weight", shape{out_features, in_features}, init_kind::trunc_normal, true)),
+      : weight(declare(ps, prefix + ".weight", shape{out_features, in_features}, init_kind::xavier_uniform, true)),
         bias(declare(ps, prefix + ".bias", shape{out_features}, init_kind::zeros, false)),
         in(in_features),
         out(out_features) {}

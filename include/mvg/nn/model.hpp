@@ -1,5 +1,6 @@
 // mvg/nn/model.hpp: mvg::model<Config, Backend>, the one type a user names.
 //   model<presets::tiny, cpu> net(seed);   // switch to the GPU by writing mvg::cuda instead of cpu
+//   model<presets::tiny, cpu> mae_net(seed, init_scheme::mae);   // MAE's init instead of timm's
 //   auto pred = net.forward(pixels, roles, token_mask, attention_kind::block_causal);
 // forward() returns the decoder's prediction for every slot, or only for `decode_slots` (the
 // autoregressive objective needs just the image slots, which saves most of the decoder's cost).
@@ -24,11 +25,11 @@ public:
   using var_type = var<scalar, B>;
   static constexpr config cfg = C;
 
-  explicit model(uint64_t seed = 0) {
+  explicit model(uint64_t seed = 0, init_scheme init = init_scheme::timm) {
     encoder_ = nn::vit_encoder<scalar, B>(params_, C);
     decoder_ = nn::conv_decoder<scalar, B>(params_, C);
     params_.allocate();
-    params_.initialize(seed);
+    params_.initialize(seed, init);
   }
   model(const model&) = delete;  // modules hold pointers into params_
   model& operator=(const model&) = delete;

@@ -3,6 +3,7 @@
 // constructed and keep a param_ref; allocate() then lays the buffers out in declaration order.
 // Optimizer steps, zero_grad, clipping, checkpoints and host↔device copies each touch one buffer.
 #pragma once
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,7 +13,32 @@
 
 namespace mvg {
 
-enum class init_kind { trunc_normal, zeros, ones };
+// sincos_2d: MAE's fixed 2-D sine-cosine position embedding for a [1, G, D] table over a square grid
+// (the first D/2 channels encode the column, the rest the row), used as the starting value of a
+// learnable pos_embed so that "same position in another slot" is visible to attention from step 0.
+// xavier_uniform: MAE's init of Linear weights and of the patch projection seen as [D, p·p]:
+// U(±√(6/(fan_in+fan_out))) with fan_out = dims[0], fan_in = the rest. torch_default: PyTorch's Conv2d/Linear default,
+// U(±1/√fan_in) (kaiming_uniform with a = √5), which MAE leaves on the decoder's convolutions.
+// Modules declare MAE's kinds; the timm scheme draws every one of these three as trunc_normal instead.
+enum class init_kind { trunc_normal, zeros, ones, sincos_2d, xavier_uniform, torch_default };
+
+// timm: trunc-normal(0, 0.02) on every weight, table and token (the default; what the main job's
+// figures were measured with). mae: MAE's recipe above (docs/design.md, "init", for when each helps).
+enum class init_scheme { timm, mae };
+
+inline init_kind resolve(init_kind k, init_scheme s) {
+  const bool mae_only = k == init_kind::sincos_2d || k == init_kind::xavier_uniform || k == init_kind::torch_default;
+  return s == init_scheme::timm && mae_only ? init_kind::trunc_normal : k;
+}
+
+// MAE's get_2d_sincos_pos_embed (no class token): entry (token j = h·side + w, channel c).
+inline double sincos_2d_value(int64_t side, int64_t dim, int64_t j, int64_t c) {
+  const int64_t quarter = dim / 4, half = dim / 2;
+  const int64_t pos = c < half ? j % side : j / side;  // column first, then row (MAE's meshgrid order)
+  const int64_t k = (c % half) % quarter;
+  const double omega = 1.0 / std::pow(10000.0, static_cast<double>(k) / static_cast<double>(quarter));
+  return (c % half) < quarter ? std::sin(static_cast<double>(pos) * omega) : std::cos(static_cast<double>(pos) * omega);
+}
 
 struct param_info {
   std::string name;
@@ -44,18 +70,30 @@ public:
   }
   bool allocated() const { return values_.defined(); }
 
-  // timm's init: trunc-normal(0, 0.02) cut at ±2 (absolute, as torch.nn.init.trunc_normal_), zero
-  // biases, LayerNorm 1/0. Drawn on the host in declaration order, so a seed fixes every value.
-  void initialize(uint64_t seed) {
+  // Zero biases, LayerNorm 1/0, and each weight by the scheme (trunc-normal(0, 0.02) cut at ±2
+  // absolute, as torch.nn.init.trunc_normal_, under timm). Drawn on the host in declaration order,
+  // so a seed and a scheme fix every value; the timm scheme draws exactly what it always drew.
+  void initialize(uint64_t seed, init_scheme scheme = init_scheme::timm) {
     rng g(seed);
     std::vector<T> host(static_cast<size_t>(total_));
-    for (const auto& p : infos_)
+    for (const auto& p : infos_) {
+      const init_kind kind = resolve(p.init, scheme);
+      if (kind == init_kind::sincos_2d) {
+        fill_sincos(p, host);
+        continue;
+      }
+      const double fan_out = p.dims.rank() >= 2 ? double(p.dims[0]) : 1.0;
+      const double fan_in = double(p.dims.numel()) / fan_out;
+      const double bound =
+          kind == init_kind::xavier_uniform ? std::sqrt(6.0 / (fan_in + fan_out)) : 1.0 / std::sqrt(fan_in);
       for (int64_t i = 0; i < p.dims.numel(); ++i) {
         T& v = host[static_cast<size_t>(p.offset + i)];
-        v = p.init == init_kind::ones ? T(1)
-            : p.init == init_kind::zeros ? T(0)
-                                          : static_cast<T>(g.truncated_normal(0.0, 0.02, -2.0, 2.0));
+        v = kind == init_kind::ones ? T(1)
+            : kind == init_kind::zeros ? T(0)
+            : kind == init_kind::trunc_normal ? static_cast<T>(g.truncated_normal(0.0, 0.02, -2.0, 2.0))
+                                              : static_cast<T>(g.uniform(-bound, bound));
       }
+    }
     B::upload(host.data(), values_.data(), total_);
   }
 
@@ -77,6 +115,16 @@ public:
   void zero_grad() { grads_.fill(T(0)); }
 
 private:
+  static void fill_sincos(const param_info& p, std::vector<T>& host) {
+    const int64_t g = p.dims.rank() == 3 ? p.dims[1] : 0, d = p.dims.rank() == 3 ? p.dims[2] : 0;
+    const auto side = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(g))));
+    MVG_CHECK(p.dims.rank() == 3 && p.dims[0] == 1 && side * side == g && d % 4 == 0, "param_set: '", p.name,
+              "' has shape ", p.dims.str(), "; a 2-D sin-cos init needs [1, side², D] with D divisible by 4");
+    for (int64_t j = 0; j < g; ++j)
+      for (int64_t c = 0; c < d; ++c)
+        host[static_cast<size_t>(p.offset + j * d + c)] = static_cast<T>(sincos_2d_value(side, d, j, c));
+  }
+
   std::vector<param_info> infos_;
   std::map<std::string, std::size_t> index_;
   std::vector<var<T, B>> vars_;

@@ -16,7 +16,7 @@ struct patch_embed {
   patch_embed() = default;
   patch_embed(param_set<T, B>& ps, const std::string& prefix, int64_t patch_size, int64_t embed_dim)
       : weight(declare(ps, prefix + ".proj.weight", shape{embed_dim, 1, patch_size, patch_size},
-                       init_kind::trunc_normal, true)),
+                       init_kind::xavier_uniform, true)),
         bias(declare(ps, prefix + ".proj.bias", shape{embed_dim}, init_kind::zeros, false)),
         patch(patch_size),
         dim(embed_dim) {}

@@ -50,7 +50,7 @@ struct vit_encoder {
   vit_encoder(param_set<T, B>& ps, const config& c) : image_size(c.image_size), patch(c.patch), dim(c.embed_dim) {
     const int64_t g = c.tokens_per_slot();
     embed = patch_embed<T, B>(ps, "patch_embed", c.patch, c.embed_dim);
-    pos_embed = declare(ps, "pos_embed", shape{1, g, dim}, init_kind::trunc_normal, false);
+    pos_embed = declare(ps, "pos_embed", shape{1, g, dim}, init_kind::sincos_2d, false);
     role_embed = declare(ps, "role_embed", shape{4, dim}, init_kind::trunc_normal, false);
     mask_token = declare(ps, "mask_token", shape{1, 1, dim}, init_kind::trunc_normal, false);
     for (int i = 0; i < c.depth; ++i) {
