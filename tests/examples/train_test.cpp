@@ -106,7 +106,7 @@ TEST_CASE("mvg_train: --ar-share sets the objective of a task kind's steps, the 
   REQUIRE(seen.at("0:segmentation") == std::set<std::string>{"ar"});
 }
 
-TEST_CASE("mvg_train --init mae starts from MAE's init; a state written before --init resumes as timm",
+TEST_CASE("mvg_train --init mae starts from MAE's init, and a state from before --init resumes as timm",
           "[examples][train]") {
   mvg_test::scratch s("train_init");
   const auto r = run(s.dir, MVG_TRAIN_EXE, "--out mae " + args + " --until 1 --init mae");
