@@ -17,8 +17,9 @@ namespace mvg {
 // (the first D/2 channels encode the column, the rest the row), used as the starting value of a
 // learnable pos_embed so that "same position in another slot" is visible to attention from step 0.
 // xavier_uniform: MAE's init of Linear weights and of the patch projection seen as [D, p·p]:
-// U(±√(6/(fan_in+fan_out))) with fan_out = dims[0], fan_in = the rest. torch_default: PyTorch's Conv2d/Linear default,
-// U(±1/√fan_in) (kaiming_uniform with a = √5), which MAE leaves on the decoder's convolutions.
+// U(±√(6/(fan_in+fan_out))) with fan_out = dims[0], fan_in = the rest. torch_default: PyTorch's
+// Conv2d/Linear default, U(±1/√fan_in) (kaiming_uniform with a = √5), which MAE leaves on the
+// decoder's convolutions.
 // Modules declare MAE's kinds; the timm scheme draws every one of these three as trunc_normal instead.
 enum class init_kind { trunc_normal, zeros, ones, sincos_2d, xavier_uniform, torch_default };
 
