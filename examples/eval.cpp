@@ -43,7 +43,8 @@ static void evaluate(const eval_cli& o) {
                                                o.checkpoint + ": metadata 'mvg.train.ar_share'");
   std::string modes;
   for (int k = 0; k < objectives::task_kinds; ++k) {  // auto: each task kind the way it was mostly trained
-    const bool mim = o.mode == "mim" || (o.mode == "auto" && shares[std::size_t(k)] <= 0.5);
+    const auto trained = objectives::mode_for_share(shares[std::size_t(k)]);
+    const bool mim = o.mode == "mim" || (o.mode == "auto" && trained == objectives::inference_mode::mim);
     mo.mode[std::size_t(k)] = mim ? objectives::inference_mode::mim : objectives::inference_mode::autoregressive;
     modes += std::string(k ? ", " : "") + objectives::task_name(objectives::task_kind(k)) + (mim ? " MIM" : " AR");
   }

@@ -1,6 +1,6 @@
 // mvg_train: hybrid-objective training (paper §4.1) over the benchmark's training tasks.
 //   mvg_train --out RUN_DIR [--data DIR] [--steps N] [--batch B] [--lr LR] [--seed S] [--threads T] [--resume]
-//             [--init timm|mae] … (--help lists every option)
+//             [--init timm|mae] [--pretrain] [--finetune FILE] … (--help lists every option)
 // Writes RUN_DIR/model.safetensors (weights), train_state.safetensors (weights + AdamW + sampler
 // state, for --resume), log.csv and loss.png, every --checkpoint-every steps and at the end.
 // Same seed, same thread count → the same loss curve, with or without a resume in between.
@@ -24,6 +24,8 @@ struct train_options {
   double lr = 2e-4, clip = 1.0, warmup = 0.05;  // lr: see docs/examples.md (1e-3 diverges at batch 8)
   std::string ar_share;  // over the paper's shares (§4.1); see common/ar_share.hpp
   std::string init = "timm";  // weight init scheme: timm or mae (docs/design.md, "init")
+  std::string finetune;       // a checkpoint whose encoder this run starts from (paper Appendix B)
+  bool pretrain = false;      // masked image modeling on the training images, no labels
   int threads = 0;
   bool resume = false;
 
@@ -34,13 +36,14 @@ struct train_options {
             {"prompt_distance", std::to_string(prompt_distance)},
             {"clip", std::to_string(clip)},   {"warmup", std::to_string(warmup)},
             {"ar_share", example::format_ar_shares(example::parse_ar_shares(ar_share, "--ar-share"))},
-            {"init", init}};
+            {"init", init}, {"pretrain", pretrain ? "1" : "0"}, {"finetune", finetune}};
   }
 };
 
 // What a state written before an option existed trained with: such a state resumes as that value.
 static std::map<std::string, std::string> defaults_of_older_states() {
-  return {{"ar_share", example::format_ar_shares(example::paper_ar_shares())}, {"init", "timm"}};
+  return {{"ar_share", example::format_ar_shares(example::paper_ar_shares())}, {"init", "timm"},
+          {"pretrain", "0"}, {"finetune", ""}};
 }
 
 static void check_resume_matches(const std::map<std::string, std::string>& md, const train_options& o,
@@ -62,7 +65,6 @@ static void check_resume_matches(const std::map<std::string, std::string>& md, c
 static void train(const train_options& o) {
   if (o.threads > 0) example::backend::set_threads(o.threads);
   const auto ar_shares = example::parse_ar_shares(o.ar_share, "--ar-share");  // a bad value fails before any loading
-  MVG_CHECK(o.init == "timm" || o.init == "mae", "--init is '", o.init, "', expected timm or mae");
   MVG_CHECK(o.steps > 0 && o.batch > 0 && o.prompts > 0 && o.checkpoint_every > 0, "--steps, --batch, --prompts and "
             "--checkpoint-every must be positive");
   const fs::path dir = o.out, state_file = dir / "train_state.safetensors";
@@ -75,6 +77,12 @@ static void train(const train_options& o) {
   example::model_t net(static_cast<uint64_t>(o.seed), o.init == "mae" ? init_scheme::mae : init_scheme::timm);
   example::optimizer_t opt(net.parameters());
   rng g(static_cast<uint64_t>(o.seed) * 0x9E3779B97F4A7C15ull + 1);
+  if (!o.finetune.empty() && !o.resume) {  // a resumed run's weights come from its state
+    const auto n = io::load_pretrained(o.finetune, net, [](const std::string& name) {
+      return !name.starts_with("decoder.");  // the encoder, as the paper's Table 6
+    });
+    std::printf("fine-tuning from %s: %zu encoder tensors loaded\n", o.finetune.c_str(), n);
+  }
   long start = 0;
   std::vector<example::log_row> log;
   if (o.resume) {
@@ -96,6 +104,7 @@ static void train(const train_options& o) {
   objectives::hybrid_options ho;
   ho.p_autoregressive = ar_shares;
   const objectives::hybrid<> schedule(ho);
+  const objectives::pretrain_objective pretraining;
   const optim::warmup_cosine lr{o.lr, std::max<int64_t>(1, int64_t(o.warmup * double(o.steps))), o.steps, 0.0};
   std::printf("data loaded in %.1f s\n", data.seconds());
 
@@ -118,16 +127,18 @@ static void train(const train_options& o) {
   example::progress_bar bar("train", o.steps, start);
   for (long step = start; step < end; ++step) {
     const auto kind = schedule.draw_task(g, sampler.available());
-    const auto obj = schedule.draw_objective(kind, g);
+    const auto obj = o.pretrain ? objectives::objective_kind::mim : schedule.draw_objective(kind, g);
     const auto batch = sampler.draw_batch(kind, std::size_t(o.batch), g);
     net.parameters().zero_grad();
-    auto loss = schedule.loss(net, batch, obj, g, example::cfg.drop_path > 0 ? &g : nullptr);
+    auto loss = o.pretrain ? pretraining(net, batch, g)
+                           : schedule.loss(net, batch, obj, g, example::cfg.drop_path > 0 ? &g : nullptr);
     autograd::backward(loss);
     const double norm = o.clip > 0 ? optim::clip_grad_norm(net.parameters(), o.clip) : 0.0;
     opt.step(lr(step));
     const double value = loss.value().item();
     MVG_CHECK(std::isfinite(value), "the loss became ", value, " at step ", step, " (try a lower --lr)");
-    log.push_back({step, objectives::task_name(kind), obj == objectives::objective_kind::mim ? "mim" : "ar", value,
+    const char* obj_name = o.pretrain ? "pretrain" : obj == objectives::objective_kind::mim ? "mim" : "ar";
+    log.push_back({step, objectives::task_name(kind), obj_name, value,
                    lr(step), norm, bar.elapsed()});
     double& e = ema[std::size_t(kind)];
     e = std::isnan(e) ? value : 0.9 * e + 0.1 * value;
@@ -167,7 +178,13 @@ int main(int argc, char** argv) {
   app.add_option("--ar-share", o.ar_share, "autoregressive share of a task kind's steps, the rest MIM, e.g. "
                  "'denoising=1,synthesis=1' (default: the paper's segmentation=1, others 0.1)");
   app.add_option("--init", o.init, "weight init: timm (trunc-normal 0.02 everywhere) or mae (MAE's: xavier, sin-cos "
-                 "pos_embed; learns to read the prompt sooner, docs/design.md)")->capture_default_str();
+                 "pos_embed; learns to read the prompt sooner, docs/design.md)")
+      ->check(CLI::IsMember({"timm", "mae"}))
+      ->capture_default_str();
+  app.add_flag("--pretrain", o.pretrain, "masked image modeling on the training images alone (no labels; paper "
+               "Appendix B): the start for a later --finetune");
+  app.add_option("--finetune", o.finetune, "start the encoder from this checkpoint (e.g. a --pretrain run's "
+                 "model.safetensors); the decoder starts from --init");
   app.add_option("--until", o.until, "stop after this step (a partial run that --resume continues)");
   return example::run(app, argc, argv, [&] { train(o); });
 }

@@ -38,6 +38,7 @@
 #include "mvg/nn/model.hpp"
 #include "mvg/objectives/hybrid.hpp"
 #include "mvg/objectives/inference.hpp"
+#include "mvg/objectives/pretrain.hpp"
 #include "mvg/objectives/task_sampler.hpp"
 #include "mvg/ops.hpp"
 #include "mvg/optim/adamw.hpp"

@@ -68,7 +68,7 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
            {"--out x --ar-share denoising=1.5", "'denoising=1.5' is not KIND=FRACTION", 1},
            {"--out x --ar-share cooking=1", "'cooking=1' is not KIND=FRACTION", 1},
            {"--out x --tasks S1,Nope", "unknown task 'Nope'", 1},
-           {"--out x --init xavier", "--init is 'xavier', expected timm or mae", 1},
+           {"--out x --init xavier", "--init: xavier not in {timm,mae}", 2},
            {"--out done " + args + " --init mae --resume", "--init is 'mae' but the run", 1},
            {"--steps 3", "--out is required", 2}}) {
     const auto r = run(s.dir, MVG_TRAIN_EXE, b.args);
@@ -137,4 +137,48 @@ TEST_CASE("mvg_train --init mae starts from MAE's init, and a state from before 
   INFO(resumed.err);
   REQUIRE(resumed.code == 0);
   REQUIRE(loss_column(s / "old" / "log.csv").size() == 4);
+}
+
+TEST_CASE("mvg_train --pretrain learns from the images alone, and --finetune starts the encoder from its checkpoint",
+          "[examples][train]") {
+  mvg_test::scratch s("train_pretrain");
+  const auto pre = run(s.dir, MVG_TRAIN_EXE, "--out pre --tasks S1,inpaint-ch2 --steps 2 --batch 2 --threads 2 "
+                                             "--seed 5 --pretrain");
+  INFO(pre.err);
+  REQUIRE(pre.code == 0);
+  for (const auto& row : loss_column(s / "pre" / "log.csv")) REQUIRE_THAT(row, Catch::Contains(",pretrain,"));
+  example::model_t pretrained, tuned, fresh(3);
+  REQUIRE(mvg::io::load_checkpoint((s / "pre" / "model.safetensors").string(), pretrained).at("mvg.train.pretrain") ==
+          "1");
+
+  const std::string from = (s / "pre" / "model.safetensors").string();
+  const auto ft = run(s.dir, MVG_TRAIN_EXE, "--out ft " + args + " --until 1 --finetune " + from);
+  INFO(ft.err);
+  REQUIRE(ft.code == 0);
+  REQUIRE_THAT(ft.out, Catch::Contains("encoder tensors loaded"));
+  const auto md = mvg::io::load_checkpoint((s / "ft" / "model.safetensors").string(), tuned);
+  REQUIRE(md.at("mvg.train.finetune") == from);
+  REQUIRE(md.at("mvg.train.pretrain") == "0");
+  // One AdamW step moves a weight by about the lr (2e-4): the encoder is still the pretrained one (seed 5),
+  // the decoder still this run's own init (seed 3).
+  auto distance = [&](const example::model_t& a, const example::model_t& b, const std::string& name) {
+    const auto x = a.parameters()[name].value().to_host(), y = b.parameters()[name].value().to_host();
+    double d = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) d = std::max(d, double(std::abs(x[i] - y[i])));
+    return d;
+  };
+  for (const std::string name : {"pos_embed", "blocks.0.attn.qkv.weight", "mask_token"}) {
+    CHECK(distance(tuned, pretrained, name) < 2e-3);
+    CHECK(distance(tuned, fresh, name) > 0.02);
+  }
+  CHECK(distance(tuned, fresh, "decoder.conv1.weight") < 2e-3);
+  CHECK(distance(tuned, pretrained, "decoder.conv1.weight") > 0.02);
+
+  const auto missing = run(s.dir, MVG_TRAIN_EXE, "--out ft2 " + args + " --finetune nowhere.safetensors");
+  REQUIRE(missing.code == 1);
+  REQUIRE_THAT(missing.err, Catch::Contains("nowhere.safetensors"));
+  REQUIRE_FALSE(fs::exists(s / "ft2"));
+  const auto other = run(s.dir, MVG_TRAIN_EXE, "--out ft " + args + " --resume");
+  REQUIRE(other.code == 1);
+  REQUIRE_THAT(other.err, Catch::Contains("--finetune is '' but the run"));
 }

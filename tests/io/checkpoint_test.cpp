@@ -193,3 +193,34 @@ TEST_CASE("a train-state file restores weights, moments and step together, or no
   REQUIRE_THROWS_WITH(io::load_train_state(dir + "/weights.safetensors", c, opt_c), Contains("mvg.adamw.step"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("load_pretrained copies the kept tensors only, and refuses a file missing one of them", "[io]") {
+  const auto dir = temp_dir();
+  model_t src(1), dst(2), fresh(2);
+  const std::string path = dir + "/pretrained.safetensors";
+  io::save_checkpoint(path, src);
+  auto encoder = [](const std::string& name) { return !name.starts_with("decoder."); };
+  const std::size_t copied = io::load_pretrained(path, dst, encoder);
+  std::size_t kept = 0;
+  for (const auto& p : dst.parameters().infos()) {
+    const auto got = dst.parameters()[p.name].value().to_host();
+    const auto& from = encoder(p.name) ? src : fresh;
+    INFO(p.name);
+    REQUIRE(got == from.parameters()[p.name].value().to_host());
+    kept += encoder(p.name);
+  }
+  REQUIRE(copied == kept);
+  REQUIRE(kept > 0);
+  REQUIRE(kept < dst.parameters().infos().size());
+
+  // A kept tensor missing from the file: refused by name before any weight changes.
+  edit_header(path, dir + "/no_norm.safetensors", [](auto& j) { j.erase("norm.weight"); });
+  model_t untouched(3), before(3);
+  REQUIRE_THROWS_WITH(io::load_pretrained(dir + "/no_norm.safetensors", untouched, encoder),
+                      Contains("no_norm.safetensors") && Contains("'norm.weight' is missing"));
+  REQUIRE(untouched.parameters().values().to_host() == before.parameters().values().to_host());
+  // ...while a filter that does not keep it loads the rest.
+  REQUIRE(io::load_pretrained(dir + "/no_norm.safetensors", untouched,
+                              [](const std::string& n) { return n.starts_with("blocks."); }) > 0);
+  fs::remove_all(dir);
+}

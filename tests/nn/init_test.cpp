@@ -1,7 +1,8 @@
 // Parameter initialisation schemes. mae: pos_embed starts as MAE's 2-D sin-cos table (checked against
 // MAE's numpy function, tests/reference/make_init_reference.py), Linear and patch weights are
-// xavier-uniform, decoder convolutions PyTorch's default; a table that cannot hold the sin-cos is
-// refused by name. timm (the default): trunc-normal(0, 0.02) on all of them.
+// xavier-uniform, decoder convolutions PyTorch's default, role_embed at the sin-cos table's scale;
+// a table that cannot hold the sin-cos is refused by name. timm (the default): trunc-normal(0, 0.02)
+// on all of them.
 #include <catch2/catch.hpp>
 
 #include "support/backend_under_test.hpp"
@@ -58,13 +59,17 @@ TEST_CASE("the mae scheme: sin-cos pos_embed, xavier-uniform Linear and patch, P
   CHECK(stddev(patch) == Approx(std::sqrt(6.0 / 256) / std::sqrt(3.0)).epsilon(0.05));
   CHECK(max_abs(conv1) <= 1.0 / 24);
   CHECK(stddev(conv1) == Approx(1.0 / 24 / std::sqrt(3.0)).epsilon(0.02));
-  CHECK(stddev(host_values(m.parameters()["role_embed"])) < 0.03);  // tokens stay trunc-normal(0.02)
+  // role_embed: trunc-normal(0, 1/√2) cut at ±2σ, whose std is 0.880σ; the mask token stays at 0.02
+  const auto role = host_values(m.parameters()["role_embed"]);
+  CHECK(max_abs(role) <= std::sqrt(2.0));
+  CHECK(stddev(role) == Approx(0.880 * std::sqrt(0.5)).epsilon(0.08));
+  CHECK(stddev(host_values(m.parameters()["mask_token"])) < 0.03);
 }
 
 TEST_CASE("the timm scheme (the default) draws every weight and table from trunc-normal(0, 0.02)", "[nn][init]") {
   model<presets::tiny, test_backend> m(7);
   for (const char* name :
-       {"pos_embed", "blocks.0.attn.qkv.weight", "patch_embed.proj.weight", "decoder.conv1.weight"}) {
+       {"pos_embed", "role_embed", "blocks.0.attn.qkv.weight", "patch_embed.proj.weight", "decoder.conv1.weight"}) {
     const auto v = host_values(m.parameters()[name]);
     INFO(name);
     CHECK(stddev(v) == Approx(0.02).epsilon(0.05));  // the ±2 cut is absolute (torch's), so σ stays 0.02

@@ -12,6 +12,7 @@
 
 #include "mvg/eval/benchmark_eval.hpp"
 #include "mvg/objectives/coloring.hpp"
+#include "mvg/objectives/hybrid.hpp"
 #include "mvg/objectives/inference.hpp"
 #include "mvg/objectives/task_sampler.hpp"
 
@@ -20,9 +21,8 @@ namespace mvg::eval {
 struct model_method_options {
   std::size_t batch = 8;
   // Per task kind, as each is mostly trained under the paper's schedule: segmentation AR, the others MIM.
-  std::array<objectives::inference_mode, objectives::task_kinds> mode{
-      objectives::inference_mode::autoregressive, objectives::inference_mode::mim, objectives::inference_mode::mim,
-      objectives::inference_mode::mim};
+  std::array<objectives::inference_mode, objectives::task_kinds> mode =
+      objectives::modes_for_shares(objectives::hybrid_options{}.p_autoregressive);
   std::uint64_t seed = 0;
   objectives::palette colors;
 };

@@ -46,18 +46,19 @@ inline void check_config(const safetensors_file& f, const config& c) {
   }
 }
 
+// Throws unless f holds `key` with a float dtype and the shape `dims`.
+inline void check_entry(const safetensors_file& f, const std::string& key, const shape& dims) {
+  MVG_CHECK(f.contains(key), f.path(), ": tensor '", key, "' is missing");
+  const auto& e = f.at(key);
+  MVG_CHECK(e.dtype == "F32" || e.dtype == "F64", f.path(), ": tensor '", key, "' has dtype ", e.dtype,
+            ", expected F32");
+  MVG_CHECK(e.dims == dims, f.path(), ": tensor '", key, "' has shape ", e.dims.str(), ", expected ", dims.str());
+}
+
 // Throws unless every parameter is present in f under `prefix + name` with a float dtype and its shape.
 template <class T, backend B>
 void check_parameters(const param_set<T, B>& ps, const safetensors_file& f, const std::string& prefix = "") {
-  for (const auto& p : ps.infos()) {
-    const std::string key = prefix + p.name;
-    MVG_CHECK(f.contains(key), f.path(), ": tensor '", key, "' is missing");
-    const auto& e = f.at(key);
-    MVG_CHECK(e.dtype == "F32" || e.dtype == "F64", f.path(), ": tensor '", key, "' has dtype ", e.dtype,
-              ", expected F32");
-    MVG_CHECK(e.dims == p.dims, f.path(), ": tensor '", key, "' has shape ", e.dims.str(), ", expected ",
-              p.dims.str());
-  }
+  for (const auto& p : ps.infos()) check_entry(f, prefix + p.name, p.dims);
 }
 
 // Copies every parameter from `prefix + name` in f (F32 or F64), after checking all of them.
@@ -105,6 +106,29 @@ std::map<std::string, std::string> load_checkpoint(const std::string& path, Mode
   check_config(f, Model::cfg);
   load_parameters(m.parameters(), f);
   return f.metadata();
+}
+
+// Fine-tuning from a pretrained model (timm's load_pretrained, MAE's --finetune): copies the
+// parameters whose names pass `keep` from a checkpoint of the same config, after checking all of
+// them; the others keep their values. Returns how many tensors were copied.
+template <class Model, class Keep>
+std::size_t load_pretrained(const std::string& path, Model& m, Keep keep) {
+  using T = typename Model::scalar;
+  const auto f = safetensors_file::read(path);
+  check_config(f, Model::cfg);
+  auto& ps = m.parameters();
+  std::size_t copied = 0;
+  for (const auto& p : ps.infos())
+    if (keep(p.name)) check_entry(f, p.name, p.dims);
+  auto host = ps.values().to_host();
+  for (const auto& p : ps.infos())
+    if (keep(p.name)) {
+      const auto v = f.values<T>(p.name);
+      std::copy(v.begin(), v.end(), host.begin() + p.offset);
+      ++copied;
+    }
+  Model::backend_type::upload(host.data(), ps.values().data(), ps.numel());
+  return copied;
 }
 
 }  // namespace mvg::io

@@ -19,16 +19,19 @@ namespace mvg {
 // xavier_uniform: MAE's init of Linear weights and of the patch projection seen as [D, p·p]:
 // U(±√(6/(fan_in+fan_out))) with fan_out = dims[0], fan_in = the rest. torch_default: PyTorch's
 // Conv2d/Linear default, U(±1/√fan_in) (kaiming_uniform with a = √5), which MAE leaves on the
-// decoder's convolutions.
-// Modules declare MAE's kinds; the timm scheme draws every one of these three as trunc_normal instead.
-enum class init_kind { trunc_normal, zeros, ones, sincos_2d, xavier_uniform, torch_default };
+// decoder's convolutions. slot_normal: trunc-normal(0, 1/√2) cut at ±2σ, the RMS of a sin-cos table,
+// for the role embedding: Painter, whose MAE-initialised canvas gives every slot its own sin-cos
+// positions, tells slots apart at that scale from step 0, where 0.02 hides them (docs/design.md).
+// Modules declare MAE's kinds; the timm scheme draws every one of these four as trunc_normal instead.
+enum class init_kind { trunc_normal, zeros, ones, sincos_2d, xavier_uniform, torch_default, slot_normal };
 
 // timm: trunc-normal(0, 0.02) on every weight, table and token (the default; what the main job's
 // figures were measured with). mae: MAE's recipe above (docs/design.md, "init", for when each helps).
 enum class init_scheme { timm, mae };
 
 inline init_kind resolve(init_kind k, init_scheme s) {
-  const bool mae_only = k == init_kind::sincos_2d || k == init_kind::xavier_uniform || k == init_kind::torch_default;
+  const bool mae_only = k == init_kind::sincos_2d || k == init_kind::xavier_uniform ||
+                        k == init_kind::torch_default || k == init_kind::slot_normal;
   return s == init_scheme::timm && mae_only ? init_kind::trunc_normal : k;
 }
 
@@ -87,11 +90,13 @@ public:
       const double fan_in = double(p.dims.numel()) / fan_out;
       const double bound =
           kind == init_kind::xavier_uniform ? std::sqrt(6.0 / (fan_in + fan_out)) : 1.0 / std::sqrt(fan_in);
+      const double sd = std::sqrt(0.5);  // slot_normal
       for (int64_t i = 0; i < p.dims.numel(); ++i) {
         T& v = host[static_cast<size_t>(p.offset + i)];
         v = kind == init_kind::ones ? T(1)
             : kind == init_kind::zeros ? T(0)
             : kind == init_kind::trunc_normal ? static_cast<T>(g.truncated_normal(0.0, 0.02, -2.0, 2.0))
+            : kind == init_kind::slot_normal ? static_cast<T>(g.truncated_normal(0.0, sd, -2 * sd, 2 * sd))
                                               : static_cast<T>(g.uniform(-bound, bound));
       }
     }

@@ -51,7 +51,7 @@ struct vit_encoder {
     const int64_t g = c.tokens_per_slot();
     embed = patch_embed<T, B>(ps, "patch_embed", c.patch, c.embed_dim);
     pos_embed = declare(ps, "pos_embed", shape{1, g, dim}, init_kind::sincos_2d, false);
-    role_embed = declare(ps, "role_embed", shape{4, dim}, init_kind::trunc_normal, false);
+    role_embed = declare(ps, "role_embed", shape{4, dim}, init_kind::slot_normal, false);
     mask_token = declare(ps, "mask_token", shape{1, 1, dim}, init_kind::trunc_normal, false);
     for (int i = 0; i < c.depth; ++i) {
       const double dp = c.depth > 1 ? c.drop_path * i / (c.depth - 1) : c.drop_path;

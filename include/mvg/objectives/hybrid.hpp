@@ -6,6 +6,7 @@
 #include <array>
 
 #include "mvg/objectives/autoregressive.hpp"
+#include "mvg/objectives/inference.hpp"
 #include "mvg/objectives/mim.hpp"
 
 namespace mvg::objectives {
@@ -16,6 +17,16 @@ struct hybrid_options {
   std::array<double, task_kinds> p_autoregressive{1.0, 0.1, 0.1, 0.1};
   std::array<double, task_kinds> task_weight{0.5, 0.5 / 3, 0.5 / 3, 0.5 / 3};
 };
+
+// The inference mode of a task kind trained with this AR share: the objective it mostly trained under.
+inline inference_mode mode_for_share(double p_autoregressive) {
+  return p_autoregressive > 0.5 ? inference_mode::autoregressive : inference_mode::mim;
+}
+inline std::array<inference_mode, task_kinds> modes_for_shares(const std::array<double, task_kinds>& p_autoregressive) {
+  std::array<inference_mode, task_kinds> m{};
+  for (int k = 0; k < task_kinds; ++k) m[std::size_t(k)] = mode_for_share(p_autoregressive[std::size_t(k)]);
+  return m;
+}
 
 template <class Ar = ar_objective, class Mim = mim_objective>
 class hybrid {

@@ -22,6 +22,17 @@ struct mim_options {
   bool mask_images = false;  // also mask tokens of the image slots
 };
 
+// Sets `want` of a slot's `tokens` entries to 1, chosen uniformly without replacement (MAE's masking).
+inline void mask_uniform(float* slot, int64_t tokens, int64_t want, rng& g) {
+  std::vector<int64_t> idx(static_cast<size_t>(tokens));
+  for (int64_t i = 0; i < tokens; ++i) idx[i] = i;
+  for (int64_t k = 0; k < want; ++k) {
+    const int64_t j = k + static_cast<int64_t>(g.below(static_cast<uint64_t>(tokens - k)));
+    std::swap(idx[k], idx[j]);
+    slot[idx[k]] = 1.f;
+  }
+}
+
 // Token mask [slots · G] (1 = masked) for one canvas with `pairs` prompt pairs on a grid×grid patch grid.
 inline std::vector<float> mim_token_mask(int64_t pairs, int64_t grid, const mim_options& o, rng& g) {
   MVG_CHECK(o.mask_ratio > 0 && o.mask_ratio <= 1, "mim: mask_ratio ", o.mask_ratio, " must be in (0, 1]");
@@ -37,13 +48,7 @@ inline std::vector<float> mim_token_mask(int64_t pairs, int64_t grid, const mim_
     float* slot = m.data() + s * tokens;
     int64_t count = 0;
     if (o.strategy == mask_strategy::uniform) {
-      std::vector<int64_t> idx(static_cast<size_t>(tokens));
-      for (int64_t i = 0; i < tokens; ++i) idx[i] = i;
-      for (int64_t k = 0; k < want; ++k) {
-        const int64_t j = k + static_cast<int64_t>(g.below(static_cast<uint64_t>(tokens - k)));
-        std::swap(idx[k], idx[j]);
-        slot[idx[k]] = 1.f;
-      }
+      mask_uniform(slot, tokens, want, g);
       continue;
     }
     for (int attempt = 0; count < want && attempt < 1000; ++attempt) {  // BEiT block-wise masking
