@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "mvg/backend/cpu/cpu.hpp"
+#include "support/toy_model.hpp"
 #include "mvg/eval/segmentation.hpp"
 #include "mvg/objectives/autoregressive.hpp"
 #include "mvg/objectives/coloring.hpp"
@@ -20,9 +21,7 @@ using namespace mvg;
 using namespace mvg::objectives;
 
 namespace {
-constexpr config cfg{.image_size = 16, .patch = 4, .embed_dim = 32, .depth = 4, .heads = 2, .mlp_ratio = 2,
-                     .decoder_channels = 8};
-using model_t = model<cfg, cpu>;
+using model_t = test::toy_model;
 
 struct toy {
   data::image2d<float> image;

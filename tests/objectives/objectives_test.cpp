@@ -194,6 +194,15 @@ TEST_CASE("hybrid schedule frequencies match the configured probabilities over 1
   for (int i = 0; i < 100; ++i) REQUIRE(h.draw_task(a) == h.draw_task(b));
 }
 
+TEST_CASE("a task kind is inferred the way it mostly trained: AR above an AR share of 0.5", "[objectives]") {
+  REQUIRE(mode_for_share(0.5) == inference_mode::mim);
+  REQUIRE(mode_for_share(0.51) == inference_mode::autoregressive);
+  const auto paper = modes_for_shares(hybrid_options{}.p_autoregressive);
+  REQUIRE(paper == std::array{inference_mode::autoregressive, inference_mode::mim, inference_mode::mim,
+                              inference_mode::mim});
+  REQUIRE(modes_for_shares({1, 1, 0.1, 1})[1] == inference_mode::autoregressive);
+}
+
 TEST_CASE("inference API: AR and MIM predictions have the query size and segmentation decodes to prompt classes", "[objectives]") {
   model_t m(3);
   rng g(6);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "mvg/backend/cpu/cpu.hpp"
+#include "support/toy_model.hpp"
 #include "mvg/objectives/pretrain.hpp"
 #include "mvg/optim/adamw.hpp"
 #include "mvg/optim/lr_schedule.hpp"
@@ -13,9 +14,7 @@ using namespace mvg;
 using namespace mvg::objectives;
 
 namespace {
-constexpr config cfg{.image_size = 16, .patch = 4, .embed_dim = 32, .depth = 4, .heads = 2, .mlp_ratio = 2,
-                     .decoder_channels = 8};
-using model_t = model<cfg, cpu>;
+using model_t = test::toy_model;
 
 data::image2d<float> noise_image(rng& g) {
   data::image2d<float> img = xt::zeros<float>({16, 16});
