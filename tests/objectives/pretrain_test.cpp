@@ -114,6 +114,7 @@ TEST_CASE("pretraining loss: smooth-L1 over the masked patches of every slot, an
 
 TEST_CASE("a small model pretrained with MIM fills masked patches from its own slot, not the other one",
           "[objectives][pretrain][train]") {
+  test::one_thread single;
   // Each slot is one random gray, drawn per slot: a masked patch is any visible patch of its own
   // slot. Predicting the mean gray scores L1 0.25, averaging both slots 1/6; the task needs the
   // visible context and the slot roles (under mae's init, whose role_embed is at sin-cos scale).
