@@ -61,16 +61,29 @@ void check_parameters(const param_set<T, B>& ps, const safetensors_file& f, cons
   for (const auto& p : ps.infos()) check_entry(f, prefix + p.name, p.dims);
 }
 
-// Copies every parameter from `prefix + name` in f (F32 or F64), after checking all of them.
+// Copies the parameters whose names pass `keep` from `prefix + name` in f (F32 or F64), after
+// checking all of them, so a bad file changes no weight; the others keep their values.
+// Returns how many tensors were copied.
+template <class T, backend B, class Keep>
+std::size_t copy_parameters(param_set<T, B>& ps, const safetensors_file& f, const std::string& prefix, Keep keep) {
+  for (const auto& p : ps.infos())
+    if (keep(p.name)) check_entry(f, prefix + p.name, p.dims);
+  auto host = ps.values().to_host();
+  std::size_t copied = 0;
+  for (const auto& p : ps.infos())
+    if (keep(p.name)) {
+      const auto v = f.values<T>(prefix + p.name);
+      std::copy(v.begin(), v.end(), host.begin() + p.offset);
+      ++copied;
+    }
+  B::upload(host.data(), ps.values().data(), ps.numel());
+  return copied;
+}
+
+// Copies every parameter from `prefix + name` in f, after checking all of them.
 template <class T, backend B>
 void load_parameters(param_set<T, B>& ps, const safetensors_file& f, const std::string& prefix = "") {
-  check_parameters(ps, f, prefix);
-  std::vector<T> host(static_cast<size_t>(ps.numel()));
-  for (const auto& p : ps.infos()) {
-    const auto v = f.values<T>(prefix + p.name);
-    std::copy(v.begin(), v.end(), host.begin() + p.offset);
-  }
-  B::upload(host.data(), ps.values().data(), ps.numel());
+  copy_parameters(ps, f, prefix, [](const std::string&) { return true; });
 }
 
 // The parameters as float32 safetensors entries named `prefix + name` (values kept alive in f32).
@@ -113,22 +126,9 @@ std::map<std::string, std::string> load_checkpoint(const std::string& path, Mode
 // them; the others keep their values. Returns how many tensors were copied.
 template <class Model, class Keep>
 std::size_t load_pretrained(const std::string& path, Model& m, Keep keep) {
-  using T = typename Model::scalar;
   const auto f = safetensors_file::read(path);
   check_config(f, Model::cfg);
-  auto& ps = m.parameters();
-  std::size_t copied = 0;
-  for (const auto& p : ps.infos())
-    if (keep(p.name)) check_entry(f, p.name, p.dims);
-  auto host = ps.values().to_host();
-  for (const auto& p : ps.infos())
-    if (keep(p.name)) {
-      const auto v = f.values<T>(p.name);
-      std::copy(v.begin(), v.end(), host.begin() + p.offset);
-      ++copied;
-    }
-  Model::backend_type::upload(host.data(), ps.values().data(), ps.numel());
-  return copied;
+  return copy_parameters(m.parameters(), f, "", keep);
 }
 
 }  // namespace mvg::io
