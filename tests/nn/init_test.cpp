@@ -2,7 +2,8 @@
 // MAE's numpy function, tests/reference/make_init_reference.py), Linear and patch weights are
 // xavier-uniform, decoder convolutions PyTorch's default, role_embed at the sin-cos table's scale;
 // a table that cannot hold the sin-cos is refused by name. timm (the default): trunc-normal(0, 0.02)
-// on all of them.
+// on all of them but the patch projection, which both schemes' sources leave a Conv2d: PyTorch's
+// default U(±1/√(p·p)) on its weight under timm, and on its bias under both.
 #include <catch2/catch.hpp>
 
 #include "support/backend_under_test.hpp"
@@ -35,6 +36,13 @@ double max_abs(const std::vector<float>& v) {
   for (float x : v) m = std::max(m, double(std::abs(x)));
   return m;
 }
+// the patch Conv2d's bias at PyTorch's default: U(±1/√fan_in) with the layer's fan_in p·p = 64, not
+// the bias's own 192 entries
+void check_patch_bias(const model<presets::tiny, test_backend>& m) {
+  const auto bias = host_values(m.parameters()["patch_embed.proj.bias"]);
+  CHECK(max_abs(bias) <= 1.0 / 8);
+  CHECK(stddev(bias) == Approx(1.0 / 8 / std::sqrt(3.0)).epsilon(0.12));  // 192 draws: σ of the estimate 4%
+}
 }  // namespace
 
 TEST_CASE("the mae scheme: sin-cos pos_embed, xavier-uniform Linear and patch, PyTorch-default convs", "[nn][init]") {
@@ -59,6 +67,7 @@ TEST_CASE("the mae scheme: sin-cos pos_embed, xavier-uniform Linear and patch, P
   CHECK(stddev(patch) == Approx(std::sqrt(6.0 / 256) / std::sqrt(3.0)).epsilon(0.05));
   CHECK(max_abs(conv1) <= 1.0 / 24);
   CHECK(stddev(conv1) == Approx(1.0 / 24 / std::sqrt(3.0)).epsilon(0.02));
+  check_patch_bias(m);
   // role_embed: trunc-normal(0, 1/√2) cut at ±2σ, whose std is 0.880σ; the mask token stays at 0.02
   const auto role = host_values(m.parameters()["role_embed"]);
   CHECK(max_abs(role) <= std::sqrt(2.0));
@@ -66,15 +75,21 @@ TEST_CASE("the mae scheme: sin-cos pos_embed, xavier-uniform Linear and patch, P
   CHECK(stddev(host_values(m.parameters()["mask_token"])) < 0.03);
 }
 
-TEST_CASE("the timm scheme (the default) draws every weight and table from trunc-normal(0, 0.02)", "[nn][init]") {
+TEST_CASE("the timm scheme (the default): trunc-normal(0, 0.02), the patch projection at PyTorch's default",
+          "[nn][init]") {
   model<presets::tiny, test_backend> m(7);
   for (const char* name :
-       {"pos_embed", "role_embed", "blocks.0.attn.qkv.weight", "patch_embed.proj.weight", "decoder.conv1.weight"}) {
+       {"pos_embed", "role_embed", "blocks.0.attn.qkv.weight", "decoder.embed.weight", "decoder.conv1.weight"}) {
     const auto v = host_values(m.parameters()[name]);
     INFO(name);
     CHECK(stddev(v) == Approx(0.02).epsilon(0.05));  // the ±2 cut is absolute (torch's), so σ stays 0.02
     CHECK(max_abs(v) < 0.15);                         // > 7σ: none at this size
   }
+  // timm's init touches Linear layers only: the patch Conv2d keeps kaiming_uniform(a=√5), U(±1/8)
+  const auto patch = host_values(m.parameters()["patch_embed.proj.weight"]);
+  CHECK(max_abs(patch) <= 1.0 / 8);
+  CHECK(stddev(patch) == Approx(1.0 / 8 / std::sqrt(3.0)).epsilon(0.02));
+  check_patch_bias(m);
 }
 
 TEST_CASE("a sin-cos parameter of a 4x4 grid, 16 channels, matches MAE's", "[nn][init]") {

@@ -23,11 +23,11 @@ struct conv_decoder {
   conv_decoder(param_set<T, B>& ps, const config& c)
       : embed(ps, "decoder.embed", 4 * c.embed_dim, int64_t(c.patch) * c.patch * c.decoder_channels),
         conv1_w(declare(ps, "decoder.conv1.weight", shape{c.decoder_channels, c.decoder_channels, 3, 3},
-                        init_kind::torch_default, true)),
+                        init_kind::decoder_conv, true)),
         conv1_b(declare(ps, "decoder.conv1.bias", shape{c.decoder_channels}, init_kind::zeros, false)),
         norm_w(declare(ps, "decoder.norm.weight", shape{c.decoder_channels}, init_kind::ones, false)),
         norm_b(declare(ps, "decoder.norm.bias", shape{c.decoder_channels}, init_kind::zeros, false)),
-        conv2_w(declare(ps, "decoder.conv2.weight", shape{1, c.decoder_channels, 1, 1}, init_kind::torch_default, true)),
+        conv2_w(declare(ps, "decoder.conv2.weight", shape{1, c.decoder_channels, 1, 1}, init_kind::decoder_conv, true)),
         conv2_b(declare(ps, "decoder.conv2.bias", shape{1}, init_kind::zeros, false)),
         patch(c.patch),
         channels(c.decoder_channels),

@@ -13,26 +13,38 @@
 
 namespace mvg {
 
+// What a parameter is, for its init; the scheme below picks the draw for each.
 // sincos_2d: MAE's fixed 2-D sine-cosine position embedding for a [1, G, D] table over a square grid
 // (the first D/2 channels encode the column, the rest the row), used as the starting value of a
 // learnable pos_embed so that "same position in another slot" is visible to attention from step 0.
-// xavier_uniform: MAE's init of Linear weights and of the patch projection seen as [D, p·p]:
-// U(±√(6/(fan_in+fan_out))) with fan_out = dims[0], fan_in = the rest. torch_default: PyTorch's
-// Conv2d/Linear default, U(±1/√fan_in) (kaiming_uniform with a = √5), which MAE leaves on the
-// decoder's convolutions. slot_normal: trunc-normal(0, 1/√2) cut at ±2σ, the RMS of a sin-cos table,
-// for the role embedding: Painter, whose MAE-initialised canvas gives every slot its own sin-cos
-// positions, tells slots apart at that scale from step 0, where 0.02 hides them (docs/design.md).
-// Modules declare MAE's kinds; the timm scheme draws every one of these four as trunc_normal instead.
-enum class init_kind { trunc_normal, zeros, ones, sincos_2d, xavier_uniform, torch_default, slot_normal };
+// xavier_uniform: MAE's init of Linear weights, U(±√(6/(fan_in+fan_out))) with fan_out = dims[0],
+// fan_in = the rest. torch_default: PyTorch's Conv2d/Linear default, U(±1/√fan_in) (kaiming_uniform
+// with a = √5; for a bias, fan_in is its layer's, given at declare). patch_weight: the patch
+// projection's Conv2d, which timm's init leaves at torch_default and MAE draws xavier_uniform as
+// [D, p·p]. decoder_conv: the conv decoder's convolutions, PyTorch's default under mae (what MAE
+// leaves on convolutions), 0.02 under timm (measured better for bone segmentation, docs/results.md).
+// slot_normal: trunc-normal(0, 1/√2) cut at ±2σ, the RMS of a sin-cos table, for the role embedding:
+// Painter, whose MAE-initialised canvas gives every slot its own sin-cos positions, tells slots apart
+// at that scale from step 0, where 0.02 hides them (docs/design.md).
+enum class init_kind {
+  trunc_normal, zeros, ones, sincos_2d, xavier_uniform, torch_default, patch_weight, decoder_conv, slot_normal
+};
 
-// timm: trunc-normal(0, 0.02) on every weight, table and token (the default; what the main job's
-// figures were measured with). mae: MAE's recipe above (docs/design.md, "init", for when each helps).
+// timm: timm's VisionTransformer init, trunc-normal(0, 0.02) on every Linear weight, table and token,
+// the patch projection left at PyTorch's default (the default). mae: MAE's recipe above
+// (docs/design.md, "init", for when each helps).
 enum class init_scheme { timm, mae };
 
 inline init_kind resolve(init_kind k, init_scheme s) {
-  const bool mae_only = k == init_kind::sincos_2d || k == init_kind::xavier_uniform ||
-                        k == init_kind::torch_default || k == init_kind::slot_normal;
-  return s == init_scheme::timm && mae_only ? init_kind::trunc_normal : k;
+  const bool timm = s == init_scheme::timm;
+  switch (k) {
+    case init_kind::patch_weight: return timm ? init_kind::torch_default : init_kind::xavier_uniform;
+    case init_kind::decoder_conv: return timm ? init_kind::trunc_normal : init_kind::torch_default;
+    case init_kind::sincos_2d:
+    case init_kind::xavier_uniform:
+    case init_kind::slot_normal: return timm ? init_kind::trunc_normal : k;
+    default: return k;
+  }
 }
 
 // MAE's get_2d_sincos_pos_embed (no class token): entry (token j = h·side + w, channel c).
@@ -50,17 +62,18 @@ struct param_info {
   int64_t offset = 0;
   init_kind init = init_kind::trunc_normal;
   bool decay = true;  // AdamW weight decay applies (weights), not (biases, norms, embeddings, tokens)
+  int64_t fan_in = 0;  // > 0: the layer's fan_in, for a bias at torch_default; 0: from dims
 };
 
 template <class T, backend B>
 class param_set {
 public:
   // Declares a parameter; returns its index. Only valid before allocate().
-  std::size_t declare(std::string name, shape dims, init_kind init, bool decay) {
+  std::size_t declare(std::string name, shape dims, init_kind init, bool decay, int64_t fan_in = 0) {
     MVG_CHECK(!allocated(), "param_set: '", name, "' declared after allocation");
     MVG_CHECK(index_.count(name) == 0, "param_set: parameter '", name, "' declared twice");
     index_[name] = infos_.size();
-    infos_.push_back({std::move(name), dims, total_, init, decay});
+    infos_.push_back({std::move(name), dims, total_, init, decay, fan_in});
     total_ += dims.numel();
     return infos_.size() - 1;
   }
@@ -76,7 +89,7 @@ public:
 
   // Zero biases, LayerNorm 1/0, and each weight by the scheme (trunc-normal(0, 0.02) cut at ±2
   // absolute, as torch.nn.init.trunc_normal_, under timm). Drawn on the host in declaration order,
-  // so a seed and a scheme fix every value; the timm scheme draws exactly what it always drew.
+  // so a seed and a scheme fix every value.
   void initialize(uint64_t seed, init_scheme scheme = init_scheme::timm) {
     rng g(seed);
     std::vector<T> host(static_cast<size_t>(total_));
@@ -87,7 +100,7 @@ public:
         continue;
       }
       const double fan_out = p.dims.rank() >= 2 ? double(p.dims[0]) : 1.0;
-      const double fan_in = double(p.dims.numel()) / fan_out;
+      const double fan_in = p.fan_in > 0 ? double(p.fan_in) : double(p.dims.numel()) / fan_out;
       const double bound =
           kind == init_kind::xavier_uniform ? std::sqrt(6.0 / (fan_in + fan_out)) : 1.0 / std::sqrt(fan_in);
       const double sd = std::sqrt(0.5);  // slot_normal
@@ -147,8 +160,9 @@ struct param_ref {
 };
 
 template <class T, backend B>
-param_ref<T, B> declare(param_set<T, B>& ps, const std::string& name, shape dims, init_kind init, bool decay) {
-  return {&ps, ps.declare(name, dims, init, decay)};
+param_ref<T, B> declare(param_set<T, B>& ps, const std::string& name, shape dims, init_kind init, bool decay,
+                        int64_t fan_in = 0) {
+  return {&ps, ps.declare(name, dims, init, decay, fan_in)};
 }
 
 }  // namespace mvg

@@ -16,8 +16,10 @@ struct patch_embed {
   patch_embed() = default;
   patch_embed(param_set<T, B>& ps, const std::string& prefix, int64_t patch_size, int64_t embed_dim)
       : weight(declare(ps, prefix + ".proj.weight", shape{embed_dim, 1, patch_size, patch_size},
-                       init_kind::xavier_uniform, true)),
-        bias(declare(ps, prefix + ".proj.bias", shape{embed_dim}, init_kind::zeros, false)),
+                       init_kind::patch_weight, true)),
+        // timm and MAE both leave the Conv2d bias at PyTorch's default, U(±1/√(p·p))
+        bias(declare(ps, prefix + ".proj.bias", shape{embed_dim}, init_kind::torch_default, false,
+                     patch_size * patch_size)),
         patch(patch_size),
         dim(embed_dim) {}
 
