@@ -13,6 +13,7 @@
 #include "common/cli.hpp"
 #include "common/model_choice.hpp"
 #include "common/progress.hpp"
+#include "common/run_lock.hpp"
 #include "common/train_log.hpp"
 
 namespace fs = std::filesystem;
@@ -68,6 +69,7 @@ static void train(const train_options& o) {
   MVG_CHECK(o.steps > 0 && o.batch > 0 && o.prompts > 0 && o.checkpoint_every > 0, "--steps, --batch, --prompts and "
             "--checkpoint-every must be positive");
   const fs::path dir = o.out, state_file = dir / "train_state.safetensors";
+  const example::run_lock lock(dir);  // before anything reads or cleans the folder
   MVG_CHECK(o.resume || !fs::exists(state_file), state_file.string(), " exists: pass --resume to continue that run, "
             "or choose another --out");
 
@@ -177,8 +179,8 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "warm-up as a fraction of --steps")->capture_default_str();
   app.add_option("--ar-share", o.ar_share, "autoregressive share of a task kind's steps, the rest MIM, e.g. "
                  "'denoising=1,synthesis=1' (default: the paper's segmentation=1, others 0.1)");
-  app.add_option("--init", o.init, "weight init: timm (trunc-normal 0.02 everywhere) or mae (MAE's: xavier, sin-cos "
-                 "pos_embed; learns to read the prompt sooner, docs/design.md)")
+  app.add_option("--init", o.init, "weight init: timm (timm's: trunc-normal 0.02, the patch conv at PyTorch's default)"
+                 " or mae (MAE's: xavier, sin-cos pos_embed; learns to read the prompt sooner, docs/design.md)")
       ->check(CLI::IsMember({"timm", "mae"}))
       ->capture_default_str();
   app.add_flag("--pretrain", o.pretrain, "masked image modeling on the training images alone (no labels; paper "

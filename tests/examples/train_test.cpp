@@ -1,5 +1,9 @@
 // mvg_train as a user runs it: a short run leaves a loadable checkpoint, a log and a loss curve;
 // --resume reproduces the uninterrupted run bit for bit; misuse exits non-zero with one line.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <map>
 #include <set>
 
@@ -79,6 +83,26 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
   }
   REQUIRE_FALSE(fs::exists(s / "fresh" / "model.safetensors"));
   REQUIRE_FALSE(fs::exists(s / "x"));
+}
+
+TEST_CASE("mvg_train refuses a run folder another process holds, and takes it once that one is gone",
+          "[examples][train][errors]") {
+  mvg_test::scratch s("train_lock");
+  fs::create_directories(s / "busy");
+  const int fd = ::open((s / "busy" / ".lock").c_str(), O_RDWR | O_CREAT, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);  // as a running mvg_train holds it
+  const auto r = run(s.dir, MVG_TRAIN_EXE, "--out busy " + args + " --until 1");
+  INFO(r.err);
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Catch::Contains("busy is in use by another mvg_train") && Catch::Contains(".lock"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(mvg_test::files_in(s / "busy").empty());  // it wrote nothing, and cleaned nothing
+  ::close(fd);  // the holder exits
+  const auto again = run(s.dir, MVG_TRAIN_EXE, "--out busy " + args + " --until 1");
+  INFO(again.err);
+  CHECK(again.code == 0);
+  CHECK(fs::exists(s / "busy" / "model.safetensors"));
 }
 
 TEST_CASE("mvg_train: --ar-share sets the objective of a task kind's steps, the others keep the paper's",
