@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's main job: install, fetch the bundled real data, build, train the tiny preset for a
 # bounded run (~15 min on 2 cores), evaluate every benchmark test set, and say where the results are.
-# Outputs land in ./out (override with MVG_OUT); MVG_STEPS sets the training length (default 1000: ~0.8 s a step on 2 cores since the second optimisation round).
+# Outputs land in ./out (override with MVG_OUT); MVG_STEPS sets the training length (default 1000:
+# 0.4–0.75 s a step on 2 cores, Intel Xeon to AMD EPYC, docs/results.md).
 # Denoising and synthesis train autoregressively here (the paper: 10% AR, 90% MIM), and mvg_eval infers
 # them that way: in a 15-minute budget MIM leaves them a blurred mean image (docs/results.md).
 set -euo pipefail
