@@ -56,7 +56,7 @@ static void evaluate(const eval_cli& o) {
 
   long total = 0, done = 0;
   for (const auto& set : data.seg->sets)
-    for (const auto& t : set.tasks) total += 2 * long(eval::segmentation_queries(set, t, eo).size());
+    for (const auto& t : set.tasks) total += 3 * long(eval::segmentation_queries(set, t, eo).size());
   for (const auto& t : data.img->tasks) total += 2 * long(eval::image_queries(t, eo).size());
   example::progress_bar bar("eval", total, 0, std::max(1L, total / 10));
   auto seg_seen = [&](const eval::seg_query& q, const std::string& m, const eval::label_image& p) {
@@ -65,9 +65,13 @@ static void evaluate(const eval_cli& o) {
   auto img_seen = [&](const eval::image_query& q, const std::string& m, const eval::gray_image& p) {
     grids.observe(q, m, p), bar.update(++done, q.task->name);
   };
-  auto rows = eval::evaluate_segmentation(
-      *data.seg, {{"mvg", eval::model_segmenter(net, mo)}, {"copy_prompt_label", eval::copy_prompt_label()}}, eo,
-      seg_seen);
+  auto blank = mo;
+  blank.blank_prompt_labels = true;  // the prompt ablation: how much of the score comes from the prompt
+  auto rows = eval::evaluate_segmentation(*data.seg,
+                                          {{"mvg", eval::model_segmenter(net, mo)},
+                                           {"mvg_blank_prompt", eval::model_segmenter(net, blank)},
+                                           {"copy_prompt_label", eval::copy_prompt_label()}},
+                                          eo, seg_seen);
   const auto img_rows = eval::evaluate_image_tasks(
       *data.img, {{"mvg", eval::model_restorer(net, mo)}, {"input", eval::input_baseline()}}, eo, img_seen);
   rows.insert(rows.end(), img_rows.begin(), img_rows.end());
@@ -92,7 +96,7 @@ static void evaluate(const eval_cli& o) {
                             (o.max_queries ? "≤ " + std::to_string(o.max_queries) + " queries per task" : "every test query");
   fs::create_directories(o.out);
   eval::write_results(o.out, rows, title, notes);
-  const auto files = grids.write(fs::path(o.out) / "grids", {"mvg", "copy_prompt_label"}, {"mvg", "input"});
+  const auto files = grids.write(fs::path(o.out) / "grids", {"mvg", "mvg_blank_prompt", "copy_prompt_label"}, {"mvg", "input"});
   std::printf("%s\nwrote %s/results.md, %s/results.csv and %zu grids in %s/grids/\n",
               eval::results_markdown(rows, title, notes).c_str(), o.out.c_str(), o.out.c_str(), files.size(),
               o.out.c_str());

@@ -5,7 +5,10 @@
 // state, for --resume), log.csv and loss.png, every --checkpoint-every steps and at the end.
 // Same seed, same thread count → the same loss curve, with or without a resume in between.
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <filesystem>
+#include <sstream>
 #include <map>
 
 #include "common/ar_share.hpp"
@@ -21,9 +24,13 @@ using namespace mvg;
 
 struct train_options {
   std::string out, data, tasks;
-  long steps = 500, batch = 8, seed = 0, prompts = 1, prompt_distance = 20, checkpoint_every = 50, until = 0;
+  long steps = 500, batch = 8, seed = 0, prompts = 1, prompt_distance = 20, min_prompt_distance = 0,
+       checkpoint_every = 50, until = 0;
   double lr = 2e-4, clip = 1.0, warmup = 0.05;  // lr: see docs/examples.md (1e-3 diverges at batch 8)
-  std::string ar_share;  // over the paper's shares (§4.1); see common/ar_share.hpp
+  std::string ar_share;    // over the paper's shares (§4.1); see common/ar_share.hpp
+  std::string task_share;  // the task-kind mixture over the paper's (segmentation 0.5)
+  std::string set_weights; // segmentation set draw weights, "S2-regions=3,S3=3" (others 1)
+  bool augment = false;    // independent augmentation of segmentation prompts and query
   std::string init = "timm";  // weight init scheme: timm or mae (docs/design.md, "init")
   std::string finetune;       // a checkpoint whose encoder this run starts from (paper Appendix B)
   bool pretrain = false;      // masked image modeling on the training images, no labels
@@ -37,14 +44,44 @@ struct train_options {
             {"prompt_distance", std::to_string(prompt_distance)},
             {"clip", std::to_string(clip)},   {"warmup", std::to_string(warmup)},
             {"ar_share", example::format_ar_shares(example::parse_ar_shares(ar_share, "--ar-share"))},
-            {"init", init}, {"pretrain", pretrain ? "1" : "0"}, {"finetune", finetune}};
+            {"init", init}, {"pretrain", pretrain ? "1" : "0"}, {"finetune", finetune},
+            {"task_share", example::format_ar_shares(example::parse_task_shares(task_share, "--task-share"))},
+            {"set_weights", format_set_weights(parse_set_weights(set_weights))},
+            {"min_prompt_distance", std::to_string(min_prompt_distance)}, {"augment", augment ? "1" : "0"}};
+  }
+
+  // "NAME=WEIGHT[,NAME=WEIGHT…]" with WEIGHT ≥ 0; the names are checked against the data once loaded.
+  static std::map<std::string, double> parse_set_weights(const std::string& text) {
+    std::map<std::string, double> w;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      const auto eq = item.find('=');
+      double v = -1;
+      const char* end = item.data() + item.size();
+      const bool number = eq != std::string::npos && eq > 0 && std::from_chars(item.data() + eq + 1, end, v).ptr == end;
+      MVG_CHECK(number && v >= 0 && std::isfinite(v), "--set-weights: '", item, "' is not SET=WEIGHT with WEIGHT >= 0");
+      w[item.substr(0, eq)] = v;
+    }
+    return w;
+  }
+  static std::string format_set_weights(const std::map<std::string, double>& w) {
+    std::string out;
+    for (const auto& [k, v] : w) {
+      char buf[32];
+      const auto r = std::to_chars(buf, buf + sizeof buf, v);
+      out += (out.empty() ? "" : ",") + k + "=" + std::string(buf, r.ptr);
+    }
+    return out;
   }
 };
 
 // What a state written before an option existed trained with: such a state resumes as that value.
 static std::map<std::string, std::string> defaults_of_older_states() {
   return {{"ar_share", example::format_ar_shares(example::paper_ar_shares())}, {"init", "timm"},
-          {"pretrain", "0"}, {"finetune", ""}};
+          {"pretrain", "0"}, {"finetune", ""},
+          {"task_share", example::format_ar_shares(example::paper_task_shares())}, {"set_weights", ""},
+          {"min_prompt_distance", "0"}, {"augment", "0"}};
 }
 
 static void check_resume_matches(const std::map<std::string, std::string>& md, const train_options& o,
@@ -65,7 +102,12 @@ static void check_resume_matches(const std::map<std::string, std::string>& md, c
 
 static void train(const train_options& o) {
   if (o.threads > 0) example::backend::set_threads(o.threads);
-  const auto ar_shares = example::parse_ar_shares(o.ar_share, "--ar-share");  // a bad value fails before any loading
+  // Bad values fail here, before any loading.
+  const auto ar_shares = example::parse_ar_shares(o.ar_share, "--ar-share");
+  const auto task_shares = example::parse_task_shares(o.task_share, "--task-share");
+  const auto set_weights = train_options::parse_set_weights(o.set_weights);
+  MVG_CHECK(o.min_prompt_distance >= 0 && o.min_prompt_distance <= o.prompt_distance, "--min-prompt-distance ",
+            o.min_prompt_distance, " must lie in [0, --prompt-distance ", o.prompt_distance, "]");
   MVG_CHECK(o.steps > 0 && o.batch > 0 && o.prompts > 0 && o.checkpoint_every > 0, "--steps, --batch, --prompts and "
             "--checkpoint-every must be positive");
   const fs::path dir = o.out, state_file = dir / "train_state.safetensors";
@@ -102,9 +144,13 @@ static void train(const train_options& o) {
   objectives::sampler_options so;
   so.prompt_pairs = std::size_t(o.prompts);
   so.max_prompt_distance = std::size_t(o.prompt_distance);
+  so.min_prompt_distance = std::size_t(o.min_prompt_distance);
+  so.set_weight = set_weights;
+  so.augment = o.augment;
   const objectives::task_sampler sampler(*data.seg, *data.img, so);
   objectives::hybrid_options ho;
   ho.p_autoregressive = ar_shares;
+  ho.task_weight = task_shares;
   const objectives::hybrid<> schedule(ho);
   const objectives::pretrain_objective pretraining;
   const optim::warmup_cosine lr{o.lr, std::max<int64_t>(1, int64_t(o.warmup * double(o.steps))), o.steps, 0.0};
@@ -173,6 +219,15 @@ int main(int argc, char** argv) {
   app.add_option("--prompt-distance", o.prompt_distance,
                  "prompts come from training slices at most this many slices from the query (test prompts lie up "
                  "to ~19 slices away)")->capture_default_str();
+  app.add_option("--min-prompt-distance", o.min_prompt_distance,
+                 "training prompts come from at least this many slices away when the pool allows (test prompts lie "
+                 "9-19 slices from S1-S3 queries)")->capture_default_str();
+  app.add_option("--task-share", o.task_share, "task-kind mixture, e.g. 'segmentation=0.7,denoising=0.1,"
+                 "inpainting=0.1,synthesis=0.1' (default: the paper's, segmentation 0.5, the others 1/6 each)");
+  app.add_option("--set-weights", o.set_weights, "segmentation set draw weights, e.g. 'S2-regions=3,S3=3' "
+                 "(others 1; 0 leaves a set out)");
+  app.add_flag("--augment", o.augment, "augment every segmentation prompt pair and the query independently "
+               "(random resized crop, gamma, contrast, brightness)");
   app.add_option("--tasks", o.tasks, "comma-separated sets/tasks to train on (default: every training task)");
   app.add_option("--checkpoint-every", o.checkpoint_every, "steps between checkpoints")->capture_default_str();
   app.add_option("--clip", o.clip, "gradient-norm clipping (0: off)")->capture_default_str();

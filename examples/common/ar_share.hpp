@@ -1,4 +1,5 @@
-// examples/common/ar_share.hpp: the share of autoregressive steps per task kind (paper §4.1: 100% for
+// examples/common/ar_share.hpp: per-task-kind fractions: the task mixture (--task-share) and the share
+// of autoregressive steps per task kind (paper §4.1: 100% for
 // segmentation, 10% for the others, the rest MIM), as mvg_train's --ar-share and as the checkpoint
 // metadata `mvg.train.ar_share` that mvg_eval's --mode auto reads back: each kind is inferred the
 // way it was mostly trained.
@@ -16,10 +17,12 @@ using ar_shares = std::array<double, mvg::objectives::task_kinds>;
 
 inline ar_shares paper_ar_shares() { return mvg::objectives::hybrid_options{}.p_autoregressive; }
 
-// "kind=fraction[,kind=fraction…]" over the paper's shares; "" keeps them all. `what` names the source.
-inline ar_shares parse_ar_shares(const std::string& text, const std::string& what) {
+// The paper's task mixture (§4.1): segmentation half the steps, the other kinds the rest.
+inline ar_shares paper_task_shares() { return mvg::objectives::hybrid_options{}.task_weight; }
+
+// "kind=fraction[,kind=fraction…]" over `base`; "" keeps it. `what` names the source.
+inline ar_shares parse_kind_fractions(const std::string& text, ar_shares s, const std::string& what) {
   namespace o = mvg::objectives;
-  ar_shares s = paper_ar_shares();
   std::stringstream in(text);
   std::string item;
   while (std::getline(in, item, ',')) {
@@ -34,6 +37,17 @@ inline ar_shares parse_ar_shares(const std::string& text, const std::string& wha
               "segmentation, denoising, inpainting, synthesis and FRACTION in [0, 1]");
     s[std::size_t(kind)] = v;
   }
+  return s;
+}
+inline ar_shares parse_ar_shares(const std::string& text, const std::string& what) {
+  return parse_kind_fractions(text, paper_ar_shares(), what);
+}
+// Task-kind weights (renormalised by the sampler over the kinds a run has); at least one positive.
+inline ar_shares parse_task_shares(const std::string& text, const std::string& what) {
+  const auto s = parse_kind_fractions(text, paper_task_shares(), what);
+  double total = 0;
+  for (double v : s) total += v;
+  MVG_CHECK(total > 0, what, ": '", text, "' gives every task kind a share of 0");
   return s;
 }
 

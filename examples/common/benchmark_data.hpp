@@ -34,10 +34,14 @@ inline benchmark_data load_benchmark_data(std::size_t image_size, const std::str
   const auto manifest = manifest_path();
   const auto spec = mvg::data::read_manifest(manifest);
   std::vector<std::string> sets, pairs, known;
-  for (const auto& s : spec.sets) known.push_back(s.name);
+  for (const auto& s : spec.sets) {
+    known.push_back(s.name);
+    if (const auto h = mvg::data::held_out_name(s); !h.empty()) known.push_back(h);
+  }
   for (const auto& s : spec.pairs) known.push_back(s.name);
   for (const auto& n : names) {
-    const bool is_set = std::any_of(spec.sets.begin(), spec.sets.end(), [&](auto& s) { return s.name == n; });
+    const bool is_set = std::any_of(spec.sets.begin(), spec.sets.end(),
+                                    [&](auto& s) { return s.name == n || mvg::data::held_out_name(s) == n; });
     const bool is_pair = std::any_of(spec.pairs.begin(), spec.pairs.end(), [&](auto& s) { return s.name == n; });
     if (!is_set && !is_pair) {
       std::string list;

@@ -34,8 +34,8 @@ TEST_CASE("the benchmark has every set of DATA.md, loads fast and is determinist
   const double first = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::vector<std::string> names;
   for (const auto& s : b.sets) names.push_back(s.name);
-  CHECK(names == std::vector<std::string>{"S1", "S2-lobes", "S2-regions", "S3", "S5-bone", "S5-head",
-                                          "U1-hemispheres", "U1-parcels", "U2"});
+  CHECK(names == std::vector<std::string>{"S1", "S2-lobes", "S2-regions", "S2-regions-held-out", "S3", "S3-held-out",
+                                          "S5-bone", "S5-head", "U1-hemispheres", "U1-parcels", "U2"});
   CHECK(first < 30.0);  // a few seconds in Release on 2 cores; generous for Debug builds
   for (const auto& set : b.sets) {
     INFO(set.name);
@@ -166,7 +166,9 @@ TEST_CASE("S2 regions, S3 areas and U1 parcels are per-label binary tasks over s
           "[data][benchmark][real]") {
   const auto& regions = mvg_test::bench().set("S2-regions");
   CHECK(regions.tasks.size() > 40);
-  const auto& pre = regions.task("Precentral_L");
+  // Precentral_L is one of the held-out classes (the manifest's hold_out_seed): it lives in the sibling set
+  const auto& held = mvg_test::bench().set("S2-regions-held-out");
+  const auto& pre = held.task("Precentral_L");
   CHECK(pre.source_label == 1);
   CHECK(pre.classes == std::vector<std::string>{"background", "Precentral_L"});
   CHECK_FALSE(pre.train.empty());
@@ -187,6 +189,42 @@ TEST_CASE("S2 regions, S3 areas and U1 parcels are per-label binary tasks over s
   REQUIRE(q1.slice == q2.slice);
   CHECK(mvg_test::same(s1.image(q1), lobes.image(q2)));
   CHECK_FALSE(mvg_test::same(q1.label, q2.label));
+}
+
+TEST_CASE("held-out classes: a third of S2-regions' and S3's seen classes, fixed by the manifest's seed",
+          "[data][benchmark][real]") {
+  for (const std::string name : {"S2-regions", "S3"}) {
+    INFO(name);
+    const auto& base = mvg_test::bench().set(name);
+    const auto& held = mvg_test::bench().set(name + "-held-out");
+    CHECK(held.held_out);
+    CHECK_FALSE(base.held_out);
+    std::set<std::string> base_names, held_names;
+    std::size_t base_seen = 0;
+    for (const auto& t : base.tasks) base_names.insert(t.name), base_seen += !t.train.empty() && !t.test.empty();
+    for (const auto& t : held.tasks) {
+      held_names.insert(t.name);
+      CHECK_FALSE(t.train.empty());  // prompts come from the training slabs
+      CHECK_FALSE(t.test.empty());
+      CHECK(base_names.count(t.name) == 0);  // never in the trained set
+    }
+    // one in three of the seen classes (rounded)
+    const std::size_t seen = base_seen + held.tasks.size();
+    CHECK(held.tasks.size() == (seen + 1) / 3);
+    // the same images, so a held-out query is a slice the model saw with other labels
+    CHECK(held.images.size() == base.images.size());
+    CHECK(mvg_test::same(held.images.front(), base.images.front()));
+    // fixed by the committed seed: loading the held-out set alone draws the same classes
+    benchmark_options o;
+    o.manifest = std::filesystem::path(MVG_SOURCE_DIR) / "data" / "benchmark.manifest";
+    o.data_dir = mvg_test::data_dir();
+    o.sets = {name + "-held-out"};
+    const auto alone = load_benchmark(o);
+    REQUIRE(alone.sets.size() == 1);
+    std::set<std::string> again;
+    for (const auto& t : alone.sets[0].tasks) again.insert(t.name);
+    CHECK(again == held_names);
+  }
 }
 
 TEST_CASE("the image size is a parameter", "[data][benchmark][real]") {

@@ -113,5 +113,81 @@ TEST_CASE("task sampler draws a training set uniformly, then one of its tasks", 
   // Binomial(400, 0.5): ±5 standard deviations is 150..250.
   REQUIRE(s1 > 150);
   REQUIRE(s1 < 250);
-  REQUIRE(s3_tasks.size() > 20);  // and S3's tasks are all reachable
+  std::size_t trainable = 0;  // tasks with a query and a prompt in the training slabs
+  for (const auto& t : b.set("S3").tasks) trainable += t.train.size() >= 2;
+  REQUIRE(trainable > 15);
+  CHECK(s3_tasks.size() == trainable);  // and S3's tasks are all reachable (~200 draws over ~20 tasks)
+}
+
+TEST_CASE("task sampler never draws held-out classes, and weights sets as asked", "[objectives][data]") {
+  data::benchmark_options o;
+  o.image_size = 64;
+  o.manifest = std::filesystem::path(MVG_SOURCE_DIR) / "data" / "benchmark.manifest";
+  o.data_dir = mvg_test::data_dir();
+  o.sets = {"S1", "S3"};
+  const auto& b = *data::cached_benchmark(o);
+  std::set<std::string> held;
+  for (const auto& t : b.set("S3-held-out").tasks) held.insert("S3/" + t.name);
+  REQUIRE(held.size() >= 5);
+  rng g(5);
+  {
+    task_sampler s(b, image_tasks(), {.prompt_pairs = 1, .max_prompt_distance = 12});
+    std::set<std::string> drawn;
+    for (int i = 0; i < 600; ++i) drawn.insert(s.draw(task_kind::segmentation, g).source);
+    for (const auto& h : held) CHECK(drawn.count(h) == 0);
+    CHECK(drawn.size() > 15);  // S3's trained classes do come up
+  }
+  // S3 at weight 3, S1 at 1: S1 gets a quarter of the draws; an unknown set is an error.
+  task_sampler s(b, image_tasks(), {.prompt_pairs = 1, .max_prompt_distance = 12, .set_weight = {{"S3", 3.0}}});
+  std::size_t s1 = 0;
+  const int draws = 800;
+  for (int i = 0; i < draws; ++i) s1 += s.draw(task_kind::segmentation, g).source.rfind("S1/", 0) == 0;
+  // Binomial(800, 0.25): mean 200, sd 12.2; ±5 sd.
+  CHECK(s1 > 139);
+  CHECK(s1 < 261);
+  CHECK_THROWS_WITH(task_sampler(b, image_tasks(), {.set_weight = {{"S3-held-out", 1.0}}}),
+                    Catch::Contains("not a training set"));
+}
+
+TEST_CASE("task sampler: prompts as far as test prompts, and independent augmentation", "[objectives][data]") {
+  const auto& b = seg_sets();
+  const auto& pool = b.set("S1").tasks[0].train;
+  // A query and its prompt: the S1 image of a drawn sample is one of the pool's; find their slices.
+  auto slice_of = [&](const data::image2d<float>& img) {
+    for (const auto& smp : pool)
+      if (std::equal(img.begin(), img.end(), b.set("S1").image(smp).begin())) return long(smp.slice);
+    return -1L;
+  };
+  sampler_options so{.prompt_pairs = 1, .max_prompt_distance = 20, .min_prompt_distance = 8,
+                     .set_weight = {{"S2-lobes", 0.0}}};
+  task_sampler s(b, image_tasks(), so);
+  rng g(6);
+  std::size_t in_range = 0;
+  for (int i = 0; i < 100; ++i) {
+    const sample smp = s.draw(task_kind::segmentation, g);
+    const long q = slice_of(smp.query), p = slice_of(smp.prompt_images[0]);
+    REQUIRE(q >= 0);
+    REQUIRE(p >= 0);
+    const long d = std::abs(q - p);
+    CHECK(d <= 20);
+    in_range += d >= 8;
+    if (d < 8) {  // only when the pool has no slice 8-20 away (the middle of the 14-slice slab 74-87)
+      INFO("query slice " << q << ", prompt slice " << p);
+      for (const auto& other : pool) CHECK_FALSE((std::abs(long(other.slice) - q) >= 8 && std::abs(long(other.slice) - q) <= 20));
+    }
+  }
+  CHECK(in_range > 70);
+
+  so.augment = true;
+  task_sampler a(b, image_tasks(), so);
+  rng g2(7);
+  for (int i = 0; i < 20; ++i) {
+    const sample smp = a.draw(task_kind::segmentation, g2);
+    // augmented images are no longer pool images, stay in [0, 1], and labels stay colors of the mapping
+    CHECK(slice_of(smp.query) == -1);
+    for (float v : smp.query) REQUIRE((v >= 0.f && v <= 1.f));
+    std::set<float> q(smp.target.begin(), smp.target.end()), p(smp.prompt_labels[0].begin(), smp.prompt_labels[0].end());
+    CHECK(q.size() <= 2);
+    CHECK(p.size() <= 2);
+  }
 }

@@ -8,6 +8,10 @@
 // guard_mm; test-only sets ("U") hold support slices (every n-th) and queries ≥ query_gap slices away
 // from every support slice. Splits never share a slice. Images are stored once per set and shared by
 // its tasks (S2-regions has 100+ tasks over the same slices).
+// Held-out classes: a set whose manifest line has hold_out=N gives one in N of its seen classes
+// (those with training and test slices; chosen by hold_out_seed) to a sibling set "<name>-held-out".
+// That set keeps its training slices as prompt pool but is never trained on (trainers skip it), so
+// its scores measure prompt reading on classes no training can have memorised.
 #pragma once
 #include <algorithm>
 #include <chrono>
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "mvg/core/error.hpp"
+#include "mvg/core/random.hpp"
 #include "mvg/data/geometry.hpp"
 #include "mvg/data/manifest.hpp"
 #include "mvg/data/sources.hpp"
@@ -62,6 +67,7 @@ struct benchmark_set {
   std::size_t image_size = 64;
   std::uint64_t seed = 0;
   bool test_only = false;
+  bool held_out = false;                         // classes never trained on: prompts only (see above)
   std::vector<slab> train_slabs, test_slabs;     // seen sets
   std::size_t support_every = 0, query_gap = 0;  // U sets, and unseen-class tasks of S sets
   std::vector<image2d<float>> images;
@@ -226,7 +232,37 @@ inline benchmark_set build_set(volume_store& store, const set_spec& spec, std::s
   return set;
 }
 
+// Moves one in `every` of the set's seen classes (tasks with training and test slices), drawn by
+// `seed`, into a new set named "<name>-held-out" that shares the set's images.
+inline benchmark_set split_held_out(benchmark_set& set, std::size_t every, std::uint64_t seed, const std::string& where) {
+  MVG_CHECK(every >= 2, where, ": hold_out=", every, " must be at least 2 (one class in hold_out is held out)");
+  std::vector<std::size_t> seen;
+  for (std::size_t i = 0; i < set.tasks.size(); ++i)
+    if (!set.tasks[i].train.empty() && !set.tasks[i].test.empty()) seen.push_back(i);
+  const std::size_t k = (seen.size() + every / 2) / every;
+  MVG_CHECK(k > 0 && k < seen.size(), where, ": hold_out=", every, " leaves no held-out class among the ", seen.size(),
+            " seen classes of set ", set.name);
+  rng g(seed);
+  for (std::size_t i = 0; i < k; ++i)  // partial Fisher–Yates: the first k are held out
+    std::swap(seen[i], seen[i + static_cast<std::size_t>(g.below(seen.size() - i))]);
+  std::vector<bool> out(set.tasks.size(), false);
+  for (std::size_t i = 0; i < k; ++i) out[seen[i]] = true;
+  benchmark_set held = set;
+  held.name = set.name + "-held-out";
+  held.held_out = true;
+  held.tasks.clear();
+  std::vector<seg_task> kept;
+  for (std::size_t i = 0; i < set.tasks.size(); ++i) (out[i] ? held.tasks : kept).push_back(std::move(set.tasks[i]));
+  set.tasks = std::move(kept);
+  return held;
+}
+
 }  // namespace detail
+
+// The name of the held-out sibling of a set whose manifest line has hold_out (empty otherwise).
+inline std::string held_out_name(const set_spec& spec) {
+  return spec.keys.count("hold_out") ? spec.name + "-held-out" : std::string();
+}
 
 // Builds the requested sets (all by default). Each call decodes the scans anew; see cached_benchmark.
 inline benchmark load_benchmark(const benchmark_options& o = {}) {
@@ -239,14 +275,28 @@ inline benchmark load_benchmark(const benchmark_options& o = {}) {
             " does not exist: run scripts/fetch_data.sh (or set MVG_DATA_DIR)");
   volume_store store(read_manifest(mpath), dir);
   benchmark b;
+  auto wanted = [&](const std::string& name) {
+    return !name.empty() && (o.sets.empty() || std::find(o.sets.begin(), o.sets.end(), name) != o.sets.end());
+  };
   for (const auto& want : o.sets) {
     bool found = false;
-    for (const auto& s : store.spec().sets) found |= s.name == want;
+    for (const auto& s : store.spec().sets) found |= s.name == want || held_out_name(s) == want;
     MVG_CHECK(found, mpath.string(), ": no set named '", want, "'");
   }
   for (const auto& spec : store.spec().sets) {
-    if (!o.sets.empty() && std::find(o.sets.begin(), o.sets.end(), spec.name) == o.sets.end()) continue;
-    b.sets.push_back(detail::build_set(store, spec, o.image_size));
+    const std::string held = held_out_name(spec);
+    if (!wanted(spec.name) && !wanted(held)) continue;
+    benchmark_set set = detail::build_set(store, spec, o.image_size);
+    if (held.empty()) {
+      b.sets.push_back(std::move(set));
+      continue;
+    }
+    const std::string where = mpath.string() + ": line " + std::to_string(spec.line);
+    benchmark_set h = detail::split_held_out(set, detail::manifest_uint(spec.get("hold_out", mpath.string()), where),
+                                             detail::manifest_uint(spec.get("hold_out_seed", mpath.string()), where), where);
+    // Asking for a set brings its held-out sibling along (a trainer skips it; an evaluator scores it).
+    if (wanted(spec.name)) b.sets.push_back(std::move(set));
+    if (wanted(spec.name) || wanted(held)) b.sets.push_back(std::move(h));
   }
   b.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return b;

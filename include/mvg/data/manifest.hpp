@@ -102,7 +102,8 @@ inline manifest read_manifest(const std::filesystem::path& path) {
   m.path = path;
   static const std::set<std::string> known = {"image", "labels", "table", "task", "threshold", "largest", "axis",
                                               "orient", "norm", "train", "test", "guard_mm", "support_every",
-                                              "query_gap", "min_fg", "seed", "class", "prefix",
+                                              "query_gap", "min_fg", "seed", "class", "prefix", "hold_out",
+                                              "hold_out_seed",
                                               // pairs lines
                                               "recipe", "target", "dose", "sigma_pct", "support"};
   std::string line;

@@ -4,6 +4,9 @@
 //   image tasks: prompt pairs (input, target) and the query input → the predicted target. For
 //     inpainting the known pixels are kept and the prediction fills the hole (the usual protocol;
 //     the scores inside the hole are reported apart).
+// The prompt ablation (blank_prompt_labels): the same queries and the same color mapping, but every
+// prompt label fed as background only. A model that reads its prompt loses its score there; one that
+// segments from the query image alone keeps it.
 // Queries are answered in batches; a query whose pool gave fewer prompts than the others repeats its
 // last prompt, since one batch needs one sequence length.
 #pragma once
@@ -25,6 +28,7 @@ struct model_method_options {
       objectives::modes_for_shares(objectives::hybrid_options{}.p_autoregressive);
   std::uint64_t seed = 0;
   objectives::palette colors;
+  bool blank_prompt_labels = false;  // the prompt ablation (above)
 };
 
 namespace detail {
@@ -69,7 +73,9 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
       objectives::sample s;
       for (std::size_t p = 0; p < q.prompts.size(); ++p) {
         s.prompt_images.push_back(q.prompt_image(p));
-        s.prompt_labels.push_back(objectives::colorize(q.prompt_label(p), maps[i]));
+        auto label = objectives::colorize(q.prompt_label(p), maps[i]);
+        if (o.blank_prompt_labels) label.fill(0.f);
+        s.prompt_labels.push_back(std::move(label));
       }
       s.query = q.image();
       return s;

@@ -7,16 +7,23 @@
 //     mapping for the prompts and the query), background weighted 0.1;
 //   denoising / inpainting / synthesis: a training pair as the query, other pairs of the same task
 //     as prompts; inpainting holes are redrawn from the training seed range for every draw.
-// Segmentation draws a training set uniformly, then one of its tasks, so a set with many small
-// binary tasks (S2-regions, S3) does not crowd out the others.
-// Test-only sets (U1, U2, D3) never enter training.
+// Segmentation draws a training set (uniformly, or by set_weight), then one of its tasks, so a set
+// with many small binary tasks (S2-regions, S3) does not crowd out the others.
+// Levers for in-context learning (docs/results.md measures each): min_prompt_distance keeps training
+// prompts as far from their query as test prompts lie; augment transforms every segmentation prompt
+// pair and the query independently (crop, intensity), so copying the prompt label fits less well
+// than reading it.
+// Test-only sets (U1, U2, D3) and held-out classes (S2-regions-held-out, S3-held-out) never enter training.
 #pragma once
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "mvg/data/augment.hpp"
 #include "mvg/data/benchmark.hpp"
 #include "mvg/data/image_tasks.hpp"
 #include "mvg/objectives/coloring.hpp"
@@ -27,6 +34,10 @@ namespace mvg::objectives {
 struct sampler_options {
   std::size_t prompt_pairs = 1;
   std::size_t max_prompt_distance = 12;  // slices between a training query and its prompts
+  std::size_t min_prompt_distance = 0;   // prompts nearer than this are used only when no other is left
+  std::map<std::string, double> set_weight;  // segmentation set name → draw weight (absent: 1)
+  bool augment = false;                  // segmentation: independent augmentation of prompts and query
+  data::augment_options augmentation{};
   coloring_scheme coloring = coloring_scheme::random;
   palette colors{};
   float background_weight = 0.1f;
@@ -46,12 +57,20 @@ public:
   task_sampler(const data::benchmark& seg, const data::image_task_set& img, sampler_options o = {})
       : opt_(o) {
     const std::size_t need = o.prompt_pairs + 1;
+    for (const auto& [name, w] : o.set_weight) {
+      bool found = false;
+      for (const auto& set : seg.sets) found |= set.name == name && !set.test_only && !set.held_out;
+      MVG_CHECK(found, "task_sampler: set weight for '", name, "', which is not a training set here");
+      MVG_CHECK(w >= 0 && std::isfinite(w), "task_sampler: set weight ", w, " for '", name, "' is not >= 0");
+    }
     for (const auto& set : seg.sets) {
-      if (set.test_only) continue;
+      if (set.test_only || set.held_out) continue;
       std::vector<seg_entry> tasks;
       for (const auto& t : set.tasks)
         if (t.train.size() >= need) tasks.push_back({&set, &t});
-      if (!tasks.empty()) seg_.push_back(std::move(tasks));
+      const auto w = o.set_weight.find(set.name);
+      const double weight = w == o.set_weight.end() ? 1.0 : w->second;
+      if (!tasks.empty() && weight > 0) seg_.push_back(std::move(tasks)), seg_weight_.push_back(weight);
     }
     for (const auto& t : img.tasks)
       if (!t.test_only && t.train.size() >= need) img_[static_cast<int>(kind_of(t.kind))].push_back(&t);
@@ -80,17 +99,18 @@ private:
     const data::seg_task* task;
   };
 
-  // n distinct indices of `pool` other than q, preferring slices within the distance limit.
+  // n distinct indices of `pool` other than q, preferring slices within [min, max] distance, then
+  // nearer ones, then farther ones.
   template <class Pool>
   std::vector<std::size_t> prompts_for(const Pool& pool, std::size_t q, rng& g) const {
-    std::vector<std::size_t> near, rest;
+    std::vector<std::size_t> in_range, nearer, rest;
     for (std::size_t i = 0; i < pool.size(); ++i) {
       if (i == q || pool[i].slice == pool[q].slice) continue;
       const std::size_t d = pool[i].slice > pool[q].slice ? pool[i].slice - pool[q].slice : pool[q].slice - pool[i].slice;
-      (d <= opt_.max_prompt_distance ? near : rest).push_back(i);
+      (d > opt_.max_prompt_distance ? rest : d < opt_.min_prompt_distance ? nearer : in_range).push_back(i);
     }
     std::vector<std::size_t> out;
-    for (auto* src : {&near, &rest})
+    for (auto* src : {&in_range, &nearer, &rest})
       while (out.size() < opt_.prompt_pairs && !src->empty()) {
         const std::size_t j = static_cast<std::size_t>(g.below(src->size()));
         out.push_back((*src)[j]);
@@ -103,7 +123,7 @@ private:
   sample draw_segmentation(rng& g) const {
     // Set first, then task: drawing (set, task) pairs uniformly would give S2-regions and S3 (92 of
     // ~97 tasks, all small binary regions) nearly every segmentation step.
-    const auto& tasks = seg_[static_cast<std::size_t>(g.below(seg_.size()))];
+    const auto& tasks = seg_[draw_set(g)];
     const auto& e = tasks[static_cast<std::size_t>(g.below(tasks.size()))];
     const auto& pool = e.task->train;
     const std::size_t q = static_cast<std::size_t>(g.below(pool.size()));
@@ -123,12 +143,20 @@ private:
     }
     sample s;
     s.kind = task_kind::segmentation;
-    for (std::size_t p : prompts) {
-      s.prompt_images.push_back(e.set->image(pool[p]));
-      s.prompt_labels.push_back(colorize(pool[p].label, map, only_mapped));
-    }
-    s.query = e.set->image(pool[q]);
-    s.target = colorize(pool[q].label, map, only_mapped);
+    auto add = [&](const data::seg_sample& smp, bool query) {
+      image2d<float> image = e.set->image(smp);
+      label_map label = smp.label;
+      if (opt_.augment) data::augment_pair(image, label, opt_.augmentation, g);
+      if (query) {
+        s.query = std::move(image);
+        s.target = colorize(label, map, only_mapped);
+      } else {
+        s.prompt_images.push_back(std::move(image));
+        s.prompt_labels.push_back(colorize(label, map, only_mapped));
+      }
+    };
+    for (std::size_t p : prompts) add(pool[p], false);
+    add(pool[q], true);
     s.weighted = true;
     s.background_weight = opt_.background_weight;
     s.source = e.set->name + "/" + e.task->name;
@@ -158,8 +186,22 @@ private:
     return s;
   }
 
+  // Index of a training set, uniform when no weights were given (the draws of older runs).
+  std::size_t draw_set(rng& g) const {
+    if (opt_.set_weight.empty()) return static_cast<std::size_t>(g.below(seg_.size()));
+    double total = 0;
+    for (double w : seg_weight_) total += w;
+    double u = g.uniform() * total;
+    for (std::size_t i = 0; i + 1 < seg_weight_.size(); ++i) {
+      if (u < seg_weight_[i]) return i;
+      u -= seg_weight_[i];
+    }
+    return seg_weight_.size() - 1;
+  }
+
   sampler_options opt_;
   std::vector<std::vector<seg_entry>> seg_;  // per training set, its tasks
+  std::vector<double> seg_weight_;           // per training set, its draw weight
   std::array<std::vector<const data::image_task*>, task_kinds> img_;
 };
 

@@ -1,0 +1,48 @@
+// The model as an evaluation method, and its prompt ablation: with blank_prompt_labels the model sees
+// every prompt label as background, decodes with the real prompt's color mapping, and so cannot
+// depend on where the prompt's labels lie.
+#include <catch2/catch.hpp>
+
+#include "data/support.hpp"
+#include "mvg/backend/cpu/cpu.hpp"
+#include "mvg/eval/model_methods.hpp"
+#include "mvg/nn/model.hpp"
+
+using namespace mvg;
+
+TEST_CASE("prompt ablation: the blank-prompt method ignores the prompt's label pixels, the model does not",
+          "[eval][benchmark]") {
+  constexpr config cfg{.image_size = 64, .patch = 8, .embed_dim = 32, .depth = 4, .heads = 2, .mlp_ratio = 2,
+                       .decoder_channels = 8};
+  const model<cfg, cpu> m(3, init_scheme::mae);
+  const auto& set = mvg_test::bench().set("S1");
+  const auto& task = set.tasks[0];
+  auto qs = eval::segmentation_queries(set, task, {.prompts = 1, .max_queries = 4});
+  REQUIRE(qs.size() == 4);
+  // The same queries with each prompt label moved by 6 rows: the same classes, other pixels.
+  std::vector<data::seg_sample> moved;
+  moved.reserve(qs.size());
+  for (const auto& q : qs) {
+    data::seg_sample p = *q.prompts[0];
+    p.label = xt::zeros<std::uint8_t>(p.label.shape());
+    for (std::size_t r = 6; r < 64; ++r)
+      for (std::size_t c = 0; c < 64; ++c) p.label(r, c) = q.prompts[0]->label(r - 6, c);
+    moved.push_back(std::move(p));
+  }
+  auto qs_moved = qs;
+  for (std::size_t i = 0; i < qs.size(); ++i) qs_moved[i].prompts[0] = &moved[i];
+
+  eval::model_method_options o;
+  auto blank = o;
+  blank.blank_prompt_labels = true;
+  const auto normal = eval::model_segmenter(m, o), ablated = eval::model_segmenter(m, blank);
+  auto same = [](const std::vector<eval::label_image>& a, const std::vector<eval::label_image>& b) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!mvg_test::same(a[i], b[i])) return false;
+    return true;
+  };
+  // The model's answer depends on the prompt label; the ablation's does not.
+  CHECK_FALSE(same(normal(qs), normal(qs_moved)));
+  CHECK(same(ablated(qs), ablated(qs_moved)));
+  CHECK_FALSE(same(normal(qs), ablated(qs)));
+}
