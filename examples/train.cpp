@@ -31,6 +31,7 @@ struct train_options {
   std::string task_share;  // the task-kind mixture over the paper's (segmentation 0.5)
   std::string set_weights; // segmentation set draw weights, "S2-regions=3,S3=3" (others 1)
   bool augment = false;    // independent augmentation of segmentation prompts and query
+  double seg_first_weight = 1.0;  // weight of segmentation's no-prompt AR prediction (objectives/autoregressive.hpp)
   std::string init = "timm";  // weight init scheme: timm or mae (docs/design.md, "init")
   std::string finetune;       // a checkpoint whose encoder this run starts from (paper Appendix B)
   bool pretrain = false;      // masked image modeling on the training images, no labels
@@ -47,7 +48,8 @@ struct train_options {
             {"init", init}, {"pretrain", pretrain ? "1" : "0"}, {"finetune", finetune},
             {"task_share", example::format_ar_shares(example::parse_task_shares(task_share, "--task-share"))},
             {"set_weights", format_set_weights(parse_set_weights(set_weights))},
-            {"min_prompt_distance", std::to_string(min_prompt_distance)}, {"augment", augment ? "1" : "0"}};
+            {"min_prompt_distance", std::to_string(min_prompt_distance)}, {"augment", augment ? "1" : "0"},
+            {"seg_first_weight", std::to_string(seg_first_weight)}};
   }
 
   // "NAME=WEIGHT[,NAME=WEIGHT…]" with WEIGHT ≥ 0; the names are checked against the data once loaded.
@@ -81,7 +83,7 @@ static std::map<std::string, std::string> defaults_of_older_states() {
   return {{"ar_share", example::format_ar_shares(example::paper_ar_shares())}, {"init", "timm"},
           {"pretrain", "0"}, {"finetune", ""},
           {"task_share", example::format_ar_shares(example::paper_task_shares())}, {"set_weights", ""},
-          {"min_prompt_distance", "0"}, {"augment", "0"}};
+          {"min_prompt_distance", "0"}, {"augment", "0"}, {"seg_first_weight", std::to_string(1.0)}};
 }
 
 static void check_resume_matches(const std::map<std::string, std::string>& md, const train_options& o,
@@ -108,6 +110,8 @@ static void train(const train_options& o) {
   const auto set_weights = train_options::parse_set_weights(o.set_weights);
   MVG_CHECK(o.min_prompt_distance >= 0 && o.min_prompt_distance <= o.prompt_distance, "--min-prompt-distance ",
             o.min_prompt_distance, " must lie in [0, --prompt-distance ", o.prompt_distance, "]");
+  MVG_CHECK(o.seg_first_weight >= 0 && o.seg_first_weight <= 1, "--seg-first-weight ", o.seg_first_weight,
+            " must lie in [0, 1]");
   MVG_CHECK(o.steps > 0 && o.batch > 0 && o.prompts > 0 && o.checkpoint_every > 0, "--steps, --batch, --prompts and "
             "--checkpoint-every must be positive");
   const fs::path dir = o.out, state_file = dir / "train_state.safetensors";
@@ -151,7 +155,9 @@ static void train(const train_options& o) {
   objectives::hybrid_options ho;
   ho.p_autoregressive = ar_shares;
   ho.task_weight = task_shares;
-  const objectives::hybrid<> schedule(ho);
+  objectives::ar_objective ar;
+  ar.segmentation_first_weight = float(o.seg_first_weight);
+  const objectives::hybrid<> schedule(ho, ar);
   const objectives::pretrain_objective pretraining;
   const optim::warmup_cosine lr{o.lr, std::max<int64_t>(1, int64_t(o.warmup * double(o.steps))), o.steps, 0.0};
   std::printf("data loaded in %.1f s\n", data.seconds());
@@ -228,6 +234,9 @@ int main(int argc, char** argv) {
                  "(others 1; 0 leaves a set out)");
   app.add_flag("--augment", o.augment, "augment every segmentation prompt pair and the query independently "
                "(random resized crop, gamma, contrast, brightness)");
+  app.add_option("--seg-first-weight", o.seg_first_weight, "weight of segmentation's first AR prediction, the one "
+                 "with no prompt in view (random colors make it a guess; 1: the paper's plain mean)")
+      ->capture_default_str();
   app.add_option("--tasks", o.tasks, "comma-separated sets/tasks to train on (default: every training task)");
   app.add_option("--checkpoint-every", o.checkpoint_every, "steps between checkpoints")->capture_default_str();
   app.add_option("--clip", o.clip, "gradient-norm clipping (0: off)")->capture_default_str();

@@ -170,6 +170,25 @@ TEST_CASE("AR trains all label predictions in one pass: its loss is the mean of 
   REQUIRE(one_pass == Approx(separate).epsilon(1e-5));
 }
 
+TEST_CASE("AR: segmentation's no-prompt prediction weighs segmentation_first_weight, other kinds keep the mean",
+          "[objectives]") {
+  model_t m(2);
+  rng g(5);
+  std::vector<sample> batch = {make_sample(g, 1, true), make_sample(g, 1, true)};
+  autograd::no_grad ng;
+  auto loss = [&](float w) {
+    ar_objective ar;
+    ar.segmentation_first_weight = w;
+    return double(ar(m, batch).value().item());
+  };
+  // One pair: L(w) = (w·l0 + l1) / (w + 1), so L(0) = l1 and l0 = 2·L(1) − L(0).
+  const double l1 = loss(0.f), l0 = 2 * loss(1.f) - l1;
+  REQUIRE(std::abs(l0 - l1) > 1e-4);  // the two terms differ, so the weighting is visible
+  CHECK(loss(0.5f) == Approx((0.5 * l0 + l1) / 1.5).epsilon(1e-5));
+  for (auto& s : batch) s.kind = task_kind::denoising;
+  CHECK(loss(0.f) == loss(1.f));
+}
+
 TEST_CASE("hybrid schedule frequencies match the configured probabilities over 10,000 draws", "[objectives]") {
   hybrid<> h;
   rng g(9);
