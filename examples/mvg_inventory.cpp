@@ -77,7 +77,7 @@ void write_sheet(const benchmark_set& set, const std::filesystem::path& file, st
 
 void print_set(const benchmark_set& set) {
   using mvg::data::split;
-  std::printf("%-15s %-17s %4.2f mm  tasks %3zu  images %4zu  ", set.name.c_str(), set.recipe.c_str(), set.slice_mm,
+  std::printf("%-19s %-17s %4.2f mm  tasks %3zu  images %4zu  ", set.name.c_str(), set.recipe.c_str(), set.slice_mm,
               set.tasks.size(), set.images.size());
   if (set.test_only) std::printf("support %4zu  test %4zu\n", set.count(split::support), set.count(split::test));
   else std::printf("train %4zu  test %4zu\n", set.count(split::train), set.count(split::test));

@@ -73,6 +73,12 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
            {"--out x --ar-share cooking=1", "'cooking=1' is not KIND=FRACTION", 1},
            {"--out x --tasks S1,Nope", "unknown task 'Nope'", 1},
            {"--out x --init xavier", "--init: xavier not in {timm,mae}", 2},
+           {"--out x --task-share segmentation=0,denoising=0,inpainting=0,synthesis=0", "gives every task kind a share of 0", 1},
+           {"--out x --set-weights S1=-1", "'S1=-1' is not SET=WEIGHT", 1},
+           {"--out x --tasks S1,inpaint-ch2 --set-weights S3=2", "'S3', which is not a training set here", 1},
+           {"--out x --min-prompt-distance 30", "--min-prompt-distance 30 must lie in [0, --prompt-distance 20]", 1},
+           {"--out x --seg-first-weight 2", "--seg-first-weight 2 must lie in [0, 1]", 1},
+           {"--out done " + args + " --augment --resume", "--augment is '1' but the run", 1},
            {"--out done " + args + " --init mae --resume", "--init is 'mae' but the run", 1},
            {"--steps 3", "--out is required", 2}}) {
     const auto r = run(s.dir, MVG_TRAIN_EXE, b.args);
@@ -205,4 +211,25 @@ TEST_CASE("mvg_train --pretrain learns from the images alone, and --finetune sta
   const auto other = run(s.dir, MVG_TRAIN_EXE, "--out ft " + args + " --resume");
   REQUIRE(other.code == 1);
   REQUIRE_THAT(other.err, Catch::Contains("--finetune is '' but the run"));
+}
+
+TEST_CASE("mvg_train: --task-share and --set-weights choose what a run trains on, and are stored", "[examples][train]") {
+  mvg_test::scratch s("train_mixture");
+  // Segmentation only, and among its sets only S1 (S2-lobes at weight 0): every logged step says so.
+  const auto r = run(s.dir, MVG_TRAIN_EXE,
+                     "--out r --tasks S1,S2-lobes,inpaint-ch2 --steps 6 --batch 2 --threads 2 --seed 3 "
+                     "--task-share segmentation=1,inpainting=0 --set-weights S2-lobes=0 --augment "
+                     "--min-prompt-distance 8 --seg-first-weight 0");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto rows = loss_column(s / "r" / "log.csv");
+  REQUIRE(rows.size() == 6);
+  for (const auto& row : rows) CHECK_THAT(row, Catch::Contains(",segmentation,ar,"));
+  example::model_t m;
+  const auto md = mvg::io::load_checkpoint((s / "r" / "model.safetensors").string(), m);
+  CHECK(md.at("mvg.train.task_share") == "segmentation=1,denoising=0.16666666666666666,inpainting=0,synthesis=0.16666666666666666");
+  CHECK(md.at("mvg.train.set_weights") == "S2-lobes=0");
+  CHECK(md.at("mvg.train.augment") == "1");
+  CHECK(md.at("mvg.train.min_prompt_distance") == "8");
+  CHECK(md.at("mvg.train.seg_first_weight") == "0.000000");
 }

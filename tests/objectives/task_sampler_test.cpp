@@ -20,12 +20,13 @@ const data::image_task_set& image_tasks() {
   o.tasks = {"D2-5", "inpaint-ch2", "X1-b0-to-b1500", "D3"};
   return *data::cached_image_tasks(o);
 }
-const data::benchmark& seg_sets() {
+// The named segmentation sets at 64² (memoised per list for the process).
+const data::benchmark& seg_sets(const std::vector<std::string>& sets = {"S1", "S2-lobes", "U2"}) {
   data::benchmark_options o;
   o.image_size = 64;
   o.manifest = std::filesystem::path(MVG_SOURCE_DIR) / "data" / "benchmark.manifest";
   o.data_dir = mvg_test::data_dir();
-  o.sets = {"S1", "S2-lobes", "U2"};
+  o.sets = sets;
   return *data::cached_benchmark(o);
 }
 }  // namespace
@@ -92,12 +93,7 @@ TEST_CASE("sampled batches feed both objectives", "[objectives][data]") {
 
 TEST_CASE("task sampler draws a training set uniformly, then one of its tasks", "[objectives][data]") {
   // S3 has 32 binary tasks, S1 one: drawing (set, task) pairs uniformly would give S1 1 draw in 33.
-  data::benchmark_options o;
-  o.image_size = 64;
-  o.manifest = std::filesystem::path(MVG_SOURCE_DIR) / "data" / "benchmark.manifest";
-  o.data_dir = mvg_test::data_dir();
-  o.sets = {"S1", "S3"};
-  const auto& b = *data::cached_benchmark(o);
+  const auto& b = seg_sets({"S1", "S3"});
   REQUIRE(b.set("S3").tasks.size() > 10);
   task_sampler s(b, image_tasks(), {.prompt_pairs = 1, .max_prompt_distance = 12});
   rng g(4);
@@ -120,12 +116,7 @@ TEST_CASE("task sampler draws a training set uniformly, then one of its tasks", 
 }
 
 TEST_CASE("task sampler never draws held-out classes, and weights sets as asked", "[objectives][data]") {
-  data::benchmark_options o;
-  o.image_size = 64;
-  o.manifest = std::filesystem::path(MVG_SOURCE_DIR) / "data" / "benchmark.manifest";
-  o.data_dir = mvg_test::data_dir();
-  o.sets = {"S1", "S3"};
-  const auto& b = *data::cached_benchmark(o);
+  const auto& b = seg_sets({"S1", "S3"});
   std::set<std::string> held;
   for (const auto& t : b.set("S3-held-out").tasks) held.insert("S3/" + t.name);
   REQUIRE(held.size() >= 5);
