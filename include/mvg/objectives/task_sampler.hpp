@@ -35,7 +35,7 @@ struct sampler_options {
   std::size_t prompt_pairs = 1;
   std::size_t max_prompt_distance = 12;  // slices between a training query and its prompts
   std::size_t min_prompt_distance = 0;   // prompts nearer than this are used only when no other is left
-  std::map<std::string, double> set_weight;  // segmentation set name → draw weight (absent: 1)
+  std::map<std::string, double> set_weight{};  // segmentation set name → draw weight (absent: 1)
   bool augment = false;                  // segmentation: independent augmentation of prompts and query
   data::augment_options augmentation{};
   coloring_scheme coloring = coloring_scheme::random;
