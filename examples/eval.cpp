@@ -54,10 +54,18 @@ static void evaluate(const eval_cli& o) {
   example::example_grids grids(o.examples);
   grids.choose(*data.seg, eo), grids.choose(*data.img, eo);
 
+  auto blank = mo;
+  blank.blank_prompt_labels = true;  // the prompt ablation: how much of the score comes from the prompt
+  const std::vector<eval::named<eval::seg_method>> seg_methods{{"mvg", eval::model_segmenter(net, mo)},
+                                                               {"mvg_blank_prompt", eval::model_segmenter(net, blank)},
+                                                               {"copy_prompt_label", eval::copy_prompt_label()}};
+  const std::vector<eval::named<eval::image_method>> img_methods{{"mvg", eval::model_restorer(net, mo)},
+                                                                 {"input", eval::input_baseline()}};
   long total = 0, done = 0;
   for (const auto& set : data.seg->sets)
-    for (const auto& t : set.tasks) total += 3 * long(eval::segmentation_queries(set, t, eo).size());
-  for (const auto& t : data.img->tasks) total += 2 * long(eval::image_queries(t, eo).size());
+    for (const auto& t : set.tasks)
+      total += long(seg_methods.size() * eval::segmentation_queries(set, t, eo).size());
+  for (const auto& t : data.img->tasks) total += long(img_methods.size() * eval::image_queries(t, eo).size());
   example::progress_bar bar("eval", total, 0, std::max(1L, total / 10));
   auto seg_seen = [&](const eval::seg_query& q, const std::string& m, const eval::label_image& p) {
     grids.observe(q, m, p), bar.update(++done, q.set->name);
@@ -65,15 +73,8 @@ static void evaluate(const eval_cli& o) {
   auto img_seen = [&](const eval::image_query& q, const std::string& m, const eval::gray_image& p) {
     grids.observe(q, m, p), bar.update(++done, q.task->name);
   };
-  auto blank = mo;
-  blank.blank_prompt_labels = true;  // the prompt ablation: how much of the score comes from the prompt
-  auto rows = eval::evaluate_segmentation(*data.seg,
-                                          {{"mvg", eval::model_segmenter(net, mo)},
-                                           {"mvg_blank_prompt", eval::model_segmenter(net, blank)},
-                                           {"copy_prompt_label", eval::copy_prompt_label()}},
-                                          eo, seg_seen);
-  const auto img_rows = eval::evaluate_image_tasks(
-      *data.img, {{"mvg", eval::model_restorer(net, mo)}, {"input", eval::input_baseline()}}, eo, img_seen);
+  auto rows = eval::evaluate_segmentation(*data.seg, seg_methods, eo, seg_seen);
+  const auto img_rows = eval::evaluate_image_tasks(*data.img, img_methods, eo, img_seen);
   rows.insert(rows.end(), img_rows.begin(), img_rows.end());
 
   std::map<std::string, std::string> notes;
@@ -96,7 +97,12 @@ static void evaluate(const eval_cli& o) {
                             (o.max_queries ? "≤ " + std::to_string(o.max_queries) + " queries per task" : "every test query");
   fs::create_directories(o.out);
   eval::write_results(o.out, rows, title, notes);
-  const auto files = grids.write(fs::path(o.out) / "grids", {"mvg", "mvg_blank_prompt", "copy_prompt_label"}, {"mvg", "input"});
+  auto names = [](const auto& methods) {
+    std::vector<std::string> n;
+    for (const auto& m : methods) n.push_back(m.name);
+    return n;
+  };
+  const auto files = grids.write(fs::path(o.out) / "grids", names(seg_methods), names(img_methods));
   std::printf("%s\nwrote %s/results.md, %s/results.csv and %zu grids in %s/grids/\n",
               eval::results_markdown(rows, title, notes).c_str(), o.out.c_str(), o.out.c_str(), files.size(),
               o.out.c_str());

@@ -8,7 +8,6 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <sstream>
 #include <map>
 
 #include "common/ar_share.hpp"
@@ -55,15 +54,10 @@ struct train_options {
   // "NAME=WEIGHT[,NAME=WEIGHT…]" with WEIGHT ≥ 0; the names are checked against the data once loaded.
   static std::map<std::string, double> parse_set_weights(const std::string& text) {
     std::map<std::string, double> w;
-    std::stringstream in(text);
-    std::string item;
-    while (std::getline(in, item, ',')) {
-      const auto eq = item.find('=');
-      double v = -1;
-      const char* end = item.data() + item.size();
-      const bool number = eq != std::string::npos && eq > 0 && std::from_chars(item.data() + eq + 1, end, v).ptr == end;
-      MVG_CHECK(number && v >= 0 && std::isfinite(v), "--set-weights: '", item, "' is not SET=WEIGHT with WEIGHT >= 0");
-      w[item.substr(0, eq)] = v;
+    for (const auto& kn : example::split_key_numbers(text)) {
+      MVG_CHECK(kn.number && kn.value >= 0 && std::isfinite(kn.value), "--set-weights: '", kn.item,
+                "' is not SET=WEIGHT with WEIGHT >= 0");
+      w[kn.key] = kn.value;
     }
     return w;
   }

@@ -8,6 +8,8 @@
 #include <charconv>
 #include <sstream>
 #include <string>
+#include <system_error>
+#include <vector>
 
 #include <mvg/mvg.hpp>
 
@@ -20,22 +22,42 @@ inline ar_shares paper_ar_shares() { return mvg::objectives::hybrid_options{}.p_
 // The paper's task mixture (§4.1): segmentation half the steps, the other kinds the rest.
 inline ar_shares paper_task_shares() { return mvg::objectives::hybrid_options{}.task_weight; }
 
-// "kind=fraction[,kind=fraction…]" over `base`; "" keeps it. `what` names the source.
-inline ar_shares parse_kind_fractions(const std::string& text, ar_shares s, const std::string& what) {
-  namespace o = mvg::objectives;
+// The items of "KEY=NUMBER[,KEY=NUMBER…]" (the syntax of --ar-share, --task-share, --set-weights);
+// `number` is false where an item is not KEY=NUMBER with a non-empty KEY.
+struct key_number {
+  std::string item, key;
+  double value = -1;
+  bool number = false;
+};
+inline std::vector<key_number> split_key_numbers(const std::string& text) {
+  std::vector<key_number> out;
   std::stringstream in(text);
   std::string item;
   while (std::getline(in, item, ',')) {
+    key_number kn;
+    kn.item = item;
     const auto eq = item.find('=');
+    if (eq != std::string::npos && eq > 0) {
+      kn.key = item.substr(0, eq);
+      const char* end = item.data() + item.size();
+      const auto r = std::from_chars(item.data() + eq + 1, end, kn.value);
+      kn.number = r.ec == std::errc{} && r.ptr == end;
+    }
+    out.push_back(std::move(kn));
+  }
+  return out;
+}
+
+// "kind=fraction[,kind=fraction…]" over `base`; "" keeps it. `what` names the source.
+inline ar_shares parse_kind_fractions(const std::string& text, ar_shares s, const std::string& what) {
+  namespace o = mvg::objectives;
+  for (const auto& kn : split_key_numbers(text)) {
     int kind = -1;
-    for (int k = 0; k < o::task_kinds && eq != std::string::npos; ++k)
-      if (item.substr(0, eq) == o::task_name(o::task_kind(k))) kind = k;
-    double v = -1;
-    const char* end = item.data() + item.size();
-    const bool number = eq != std::string::npos && std::from_chars(item.data() + eq + 1, end, v).ptr == end;
-    MVG_CHECK(kind >= 0 && number && v >= 0 && v <= 1, what, ": '", item, "' is not KIND=FRACTION with KIND one of "
-              "segmentation, denoising, inpainting, synthesis and FRACTION in [0, 1]");
-    s[std::size_t(kind)] = v;
+    for (int k = 0; k < o::task_kinds; ++k)
+      if (kn.key == o::task_name(o::task_kind(k))) kind = k;
+    MVG_CHECK(kind >= 0 && kn.number && kn.value >= 0 && kn.value <= 1, what, ": '", kn.item, "' is not KIND=FRACTION "
+              "with KIND one of segmentation, denoising, inpainting, synthesis and FRACTION in [0, 1]");
+    s[std::size_t(kind)] = kn.value;
   }
   return s;
 }

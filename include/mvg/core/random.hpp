@@ -3,6 +3,7 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -50,6 +51,25 @@ public:
       __uint128_t m = static_cast<__uint128_t>(x) * n;
       if (static_cast<uint64_t>(m) >= threshold) return static_cast<uint64_t>(m >> 64);
     }
+  }
+  // Index i with probability weights[i] / Σ weights (one uniform draw); weights ≤ 0 are never drawn.
+  // `empty_message` is the error when no weight is positive.
+  template <class Weights>
+  std::size_t weighted_index(const Weights& weights, const char* empty_message) {
+    double total = 0;
+    for (double w : weights) total += w > 0 ? w : 0.0;
+    MVG_CHECK(total > 0, empty_message);
+    double u = uniform() * total;
+    std::size_t i = 0, last = 0;
+    for (double w : weights) {
+      if (w > 0) {
+        last = i;
+        if (u < w) return i;
+        u -= w;
+      }
+      ++i;
+    }
+    return last;  // u rounded past the sum
   }
   // Standard normal by the polar Box-Muller method (keeps the spare draw).
   double normal() {

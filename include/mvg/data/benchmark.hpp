@@ -296,7 +296,7 @@ inline benchmark load_benchmark(const benchmark_options& o = {}) {
                                              detail::manifest_uint(spec.get("hold_out_seed", mpath.string()), where), where);
     // Asking for a set brings its held-out sibling along (a trainer skips it; an evaluator scores it).
     if (wanted(spec.name)) b.sets.push_back(std::move(set));
-    if (wanted(spec.name) || wanted(held)) b.sets.push_back(std::move(h));
+    b.sets.push_back(std::move(h));
   }
   b.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return b;

@@ -37,18 +37,9 @@ public:
 
   // Draws a task kind among `available` (weights renormalised over them).
   task_kind draw_task(rng& g, const std::array<bool, task_kinds>& available = {true, true, true, true}) const {
-    double total = 0;
-    for (int k = 0; k < task_kinds; ++k) total += available[k] ? opt_.task_weight[k] : 0.0;
-    MVG_CHECK(total > 0, "hybrid: no task kind is available to sample");
-    double u = g.uniform() * total;
-    int last = 0;
-    for (int k = 0; k < task_kinds; ++k) {
-      if (!available[k] || opt_.task_weight[k] <= 0) continue;
-      last = k;
-      if (u < opt_.task_weight[k]) return static_cast<task_kind>(k);
-      u -= opt_.task_weight[k];
-    }
-    return static_cast<task_kind>(last);
+    std::array<double, task_kinds> w{};
+    for (int k = 0; k < task_kinds; ++k) w[k] = available[k] ? opt_.task_weight[k] : 0.0;
+    return static_cast<task_kind>(g.weighted_index(w, "hybrid: no task kind is available to sample"));
   }
   objective_kind draw_objective(task_kind k, rng& g) const {
     return g.uniform() < opt_.p_autoregressive[static_cast<int>(k)] ? objective_kind::autoregressive

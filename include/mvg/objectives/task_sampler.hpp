@@ -189,14 +189,7 @@ private:
   // Index of a training set, uniform when no weights were given (the draws of older runs).
   std::size_t draw_set(rng& g) const {
     if (opt_.set_weight.empty()) return static_cast<std::size_t>(g.below(seg_.size()));
-    double total = 0;
-    for (double w : seg_weight_) total += w;
-    double u = g.uniform() * total;
-    for (std::size_t i = 0; i + 1 < seg_weight_.size(); ++i) {
-      if (u < seg_weight_[i]) return i;
-      u -= seg_weight_[i];
-    }
-    return seg_weight_.size() - 1;
+    return g.weighted_index(seg_weight_, "task_sampler: every training set has weight 0");
   }
 
   sampler_options opt_;
