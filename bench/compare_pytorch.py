@@ -7,15 +7,19 @@ Run with Debian's interpreter, which has python3-torch:
 
 What it measures, all in one run:
   * mvg: build/bench/bench_model (Google Benchmark), each case in its own process with
-    --benchmark_format=json --benchmark_repetitions=3 --benchmark_min_time=1; the median of the
-    repetitions is taken, and the process's peak RSS (wait4 rusage) is recorded.
-  * the machine's sgemm peak: build/bench/bench_matmul --benchmark_filter=sgemm_peak (GFLOP/s, the fastest
-    repetition), right before and right after each mvg case; a case's "% of it" uses the higher of
-    the two, and the table also gives the percentage of the run's best peak (the stricter reading).
+    --benchmark_format=json --benchmark_repetitions=3 --benchmark_min_time=1, three times: fp32 through
+    Eigen (mvg before oneDNN), fp32 through oneDNN (today's fp32) and bf16 (oneDNN on AMX/AVX512-BF16;
+    on a CPU without them it runs fp32 and the table says so); the median of the repetitions is taken,
+    and the processes' peak RSS (wait4 rusage) is recorded.
+  * the machine's peaks: bench_matmul's oneDNN fp32 sgemm of 2048^2 matrices right before and right
+    after each case ("beside"), Eigen's fp32 and the bf16 peak once per run (GFLOP/s, fastest repetition).
   * PyTorch: the same model (the module definition of tests/reference/make_model_reference.py,
-    which follows SPEC §2) at the tiny preset's config, float32, torch.set_num_threads(T); each case
-    in its own subprocess of this script (so its peak RSS is that case's alone), warmed up, then 3
-    repetitions of at least --min-time seconds each; the median repetition mean is reported.
+    which follows SPEC §2) at the tiny preset's config, torch.set_num_threads(T), in fp32 and under CPU
+    autocast bf16 (PyTorch's mixed precision, the split mvg's bf16 follows); each case in its own
+    subprocess of this script (so its peak RSS is that case's alone), warmed up, then 3 repetitions of at
+    least --min-time seconds each; the median repetition mean is reported. Debian's torch runs fp32 on
+    the system BLAS: the script refuses the reference BLAS (an unfair peer) unless told otherwise;
+    `scripts/setup.sh bench` installs OpenBLAS.
 
 The cases are exactly those of bench/model.cpp:
   inference (torch.no_grad):  MIM  4 slots [Px,Py,X,Y], full attention, every token of slot 3
@@ -24,7 +28,7 @@ The cases are exactly those of bench/model.cpp:
   training step (zero_grad, forward, smooth-L1 beta 0.01 (mean), backward, AdamW step):
                               MIM  4 slots, full attention, no token mask, every slot decoded;
                               AR   3 slots, block-causal, slots 0 and 2 decoded.
-  at batch 1 and 8. The ratio column is PyTorch time / mvg time (> 1: mvg faster).
+  at batch 1 and 8. Ratio columns are time / time (> 1: the second named is faster).
 
 Useful FLOPs are counted analytically (see flops_forward); a training step counts 3x forward.
 """
@@ -49,8 +53,12 @@ TINY = {"image_size": 64, "patch": 8, "embed_dim": 192, "depth": 8, "heads": 3, 
 CASES = [(kind, obj, b) for kind in ("inference", "train_step") for obj in ("mim", "ar") for b in (1, 8)]
 
 
-def gbench_name(kind, obj, batch):
-    return "BM_tiny_%s/%d/%d" % (kind, batch, 1 if obj == "ar" else 0)
+# bench/model.cpp's third argument: the products mvg computes.
+MVG_PRODUCTS = [(0, "fp32 Eigen"), (1, "fp32 oneDNN"), (2, "bf16")]
+
+
+def gbench_name(kind, obj, batch, products):
+    return "BM_tiny_%s/%d/%d/%d" % (kind, batch, 1 if obj == "ar" else 0, products)
 
 
 def case_label(kind, obj, batch):
@@ -116,8 +124,10 @@ def torch_worker(args):
     sys.path.insert(0, os.path.join(REPO, "tests", "reference"))
     import make_model_reference as ref
 
-    kind, obj, batch = args.worker[0], args.worker[1], int(args.worker[2])
+    kind, obj, batch, prec = args.worker[0], args.worker[1], int(args.worker[2]), args.worker[3]
     torch.set_num_threads(args.threads)
+    # bf16: CPU autocast (bf16 operands for linear, conv and matmul; LayerNorm, softmax, losses in fp32).
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=prec == "bf16")
     cfg = dict(TINY)
     model = ref.MVG(cfg)
     ref.init_weights(model)
@@ -162,7 +172,9 @@ def torch_worker(args):
         y = m.decoder.embed(feats)                                            # [B, Sd, G, p*p*C]
         y = ref.pixel_shuffle_mvg(y.reshape(B * sd, gh, gh, p * p * C), p, C)
         y = m.decoder.conv1(y)
-        y = m.decoder.norm(y.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        # .float(): LayerNorm in fp32 under autocast (torch 1.13's CPU autocast leaves it to the caller;
+        # a no-op in fp32)
+        y = m.decoder.norm(y.float().permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
         y = F.gelu(y)
         y = m.decoder.conv2(y)
         return y.reshape(B, sd, n, n)
@@ -171,7 +183,7 @@ def torch_worker(args):
         model.eval()
 
         def step():
-            with torch.no_grad():
+            with torch.no_grad(), autocast:
                 return forward(model)
     else:
         target = torch.rand(batch, len(decode), n, n, generator=g)
@@ -185,8 +197,9 @@ def torch_worker(args):
 
         def step():
             opt.zero_grad()
-            pred = forward(model)
-            loss = F.smooth_l1_loss(pred, target, beta=0.01)
+            with autocast:
+                pred = forward(model)
+                loss = F.smooth_l1_loss(pred.float(), target, beta=0.01)
             loss.backward()
             opt.step()
             return loss
@@ -209,8 +222,24 @@ def torch_worker(args):
                 break
         reps.append(el / iters)
     print(json.dumps({"reps_s": reps, "median_s": median(reps), "torch": torch.__version__,
-                      "threads": torch.get_num_threads()}))
+                      "threads": torch.get_num_threads(), "blas": torch_blas()}))
     return 0
+
+
+def torch_blas():
+    """The BLAS Debian's torch runs its fp32 products on: the libblas.so.3 alternative it links."""
+    link = "/etc/alternatives/libblas.so.3-x86_64-linux-gnu"
+    try:
+        target = os.path.realpath(link)
+    except OSError:
+        return "unknown"
+    if "openblas" in target:
+        return "OpenBLAS (%s)" % target
+    if "mkl" in target:
+        return "MKL (%s)" % target
+    if "blis" in target:
+        return "BLIS (%s)" % target
+    return "reference BLAS (%s)" % target if os.path.exists(link) else "bundled"
 
 
 def median(xs):
@@ -279,6 +308,8 @@ def ensure_build(build_dir, rebuild):
 
 
 def fmt_ms(s):
+    if s != s:  # NaN: not measured
+        return "—"
     return "%.2f ms" % (s * 1e3) if s < 1 else "%.3f s" % s
 
 
@@ -329,61 +360,82 @@ def main_driver(args):
     # "% of peak" uses the higher of the two: on a shared machine the neighbours' load moves both the
     # case and the peak, so the peak beside the case is the fair yardstick. The run's best peak is
     # reported too, in its own column, as the stricter reading.
-    def measure_peak():
-        so, _, _ = run_measured([bins["bench_matmul"], "--benchmark_filter=sgemm_peak"] + gb_flags, env,
-                                "bench_matmul sgemm_peak")
+    def measure_peak(name="sgemm_peak_onednn_2048"):
+        so, _, _ = run_measured([bins["bench_matmul"], "--benchmark_filter=^%s$" % name] + gb_flags, env,
+                                "bench_matmul " + name)
         data = json.loads(so)
-        reps = [b for b in data.get("benchmarks", []) if "sgemm_peak" in b.get("name", "")
+        reps = [b for b in data.get("benchmarks", []) if name in b.get("name", "")
                 and b.get("run_type") != "aggregate" and "GFLOP/s" in b]
         if not reps:
-            raise Failure("bench_matmul: no sgemm_peak GFLOP/s counter in its output")
+            raise Failure("bench_matmul: no %s GFLOP/s counter in its output" % name)
         return max(b["GFLOP/s"] / 1e9 if b["GFLOP/s"] > 1e6 else b["GFLOP/s"] for b in reps)
+
+    blas = torch_blas()
+    if blas.startswith("reference") and not args.allow_reference_blas:
+        raise Failure("torch would run on the reference BLAS (%s), not an honest peer: install OpenBLAS "
+                      "(scripts/setup.sh bench) or pass --allow-reference-blas" % blas)
+    peak_eigen, peak_bf16 = measure_peak("sgemm_peak_square_2048"), measure_peak("bf16_peak_2048")
 
     peaks = []
     rows = []
     for kind, obj, batch in CASES:
         if args.only and not any(s in case_label(kind, obj, batch) for s in args.only):
             continue
-        name = gbench_name(kind, obj, batch)
         label = case_label(kind, obj, batch)
         peak_before = measure_peak()
-        so, _, mvg_rss = run_measured([bins["bench_model"], "--benchmark_filter=^%s$" % name] + gb_flags, env,
+        times, labels, mvg_rss = [], [], 0.0
+        for products, _ in MVG_PRODUCTS:
+            name = gbench_name(kind, obj, batch, products)
+            so, _, rss = run_measured([bins["bench_model"], "--benchmark_filter=^%s$" % name] + gb_flags, env,
                                       "bench_model " + name)
+            row, _ = gbench_median(so, name, "bench_model")
+            times.append(to_seconds(row))
+            labels.append(row.get("label", ""))
+            mvg_rss = max(mvg_rss, rss)
         peak_after = measure_peak()
         peak_beside = max(peak_before, peak_after)
         peaks += [peak_before, peak_after]
-        row, _ = gbench_median(so, name, "bench_model")
-        mvg_s = to_seconds(row)
-        so, _, pt_rss = run_measured([sys.executable, os.path.abspath(__file__), "--worker", kind, obj, str(batch),
-                                      "--threads", str(args.threads), "--repetitions", str(args.repetitions),
-                                      "--min-time", str(args.min_time)], env, "PyTorch worker " + label)
-        pt = json.loads(so.strip().splitlines()[-1])
-        pt_s = pt["median_s"]
-        gflops = case_flops(kind, obj, batch) / mvg_s / 1e9
-        rows.append([label, mvg_s, pt_s, pt_s / mvg_s, gflops, peak_beside, mvg_rss, pt_rss])
-        sys.stderr.write("%-14s mvg %s  torch %s  ratio %.2f  mvg %.1f GFLOP/s (peak beside %.1f)  RSS %.0f / %.0f MiB\n"
-                         % (label, fmt_ms(mvg_s), fmt_ms(pt_s), pt_s / mvg_s, gflops, peak_beside, mvg_rss, pt_rss))
+        pt_times, pt_rss = [], 0.0
+        for prec in ("fp32", "bf16") if args.torch_bf16 else ("fp32",):
+            so, _, rss = run_measured([sys.executable, os.path.abspath(__file__), "--worker", kind, obj, str(batch),
+                                       prec, "--threads", str(args.threads), "--repetitions", str(args.repetitions),
+                                       "--min-time", str(args.min_time)], env, "PyTorch worker %s %s" % (label, prec))
+            pt_times.append(json.loads(so.strip().splitlines()[-1])["median_s"])
+            pt_rss = max(pt_rss, rss)
+        if not args.torch_bf16:
+            pt_times.append(float("nan"))
+        gflops = case_flops(kind, obj, batch) / times[1] / 1e9
+        rows.append([label] + times + pt_times + [gflops, peak_beside, mvg_rss, pt_rss, labels[2]])
+        sys.stderr.write("%-14s mvg eigen %s onednn %s bf16 %s [%s] | torch fp32 %s bf16 %s | torch fp32 / mvg fp32 "
+                         "%.2f\n" % (label, fmt_ms(times[0]), fmt_ms(times[1]), fmt_ms(times[2]), labels[2],
+                                     fmt_ms(pt_times[0]), fmt_ms(pt_times[1]), pt_times[0] / times[1]))
 
     if not rows:
         raise Failure("no case matches --only %s" % args.only)
     peak = max(peaks)
 
-    head = ["case", "mvg", "PyTorch", "ratio (PT/mvg)", "mvg GFLOP/s", "sgemm peak beside", "% of it",
-            "% of run's best peak", "mvg RSS", "PyTorch RSS"]
+    head = ["case", "mvg fp32 Eigen (before)", "mvg fp32 oneDNN", "mvg bf16", "PyTorch fp32", "PyTorch bf16 autocast",
+            "oneDNN / Eigen", "PT fp32 / mvg fp32", "PT fp32 / mvg bf16", "PT bf16 / mvg bf16", "mvg fp32 GFLOP/s",
+            "% of fp32 peak beside", "mvg RSS", "PyTorch RSS"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
-    for label, m, p_, ratio, gf, pb, mr, pr in rows:
-        lines.append("| %s | %s | %s | %.2f× | %.1f | %.1f | %.0f%% | %.0f%% | %.0f MiB | %.0f MiB |" % (
-            label, fmt_ms(m), fmt_ms(p_), ratio, gf, pb, 100.0 * gf / pb, 100.0 * gf / peak, mr, pr))
+    bf16_labels = set()
+    for label, me, mo, mb, pf, pb, gf, peak_b, mr, pr, bl in rows:
+        bf16_labels.add(bl)
+        lines.append("| %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %.2f× | %.2f× | %.1f | %.0f%% | %.0f MiB | "
+                     "%.0f MiB |" % (label, fmt_ms(me), fmt_ms(mo), fmt_ms(mb), fmt_ms(pf), fmt_ms(pb), me / mo,
+                                     pf / mo, pf / mb, pb / mb, gf, 100.0 * gf / peak_b, mr, pr))
     try:
         commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL).stdout.decode().strip()
     except OSError:
         commit = "?"
-    info = ("threads %d; sgemm peak: bench_matmul sgemm_peak_square_2048, fastest repetition, measured right "
-            "before and after each mvg case (the higher of the two is 'beside'; the run's best %.1f GFLOP/s, its "
-            "lowest %.1f); medians of %d repetitions "
-            "of >= %gs; %s; torch %s; mvg binaries %s (repo HEAD %s); %s" % (
-                args.threads, peak, min(peaks), args.repetitions, args.min_time, cpu_model(), torch_version, build_dir, commit,
+    info = ("threads %d; mvg bf16 cases ran as: %s; fp32 peak: bench_matmul sgemm_peak_onednn_2048, fastest "
+            "repetition, measured right before and after each mvg case (the higher of the two is 'beside'; the run's "
+            "best %.1f GFLOP/s, its lowest %.1f); Eigen's fp32 peak %.1f GFLOP/s, bf16 peak %.1f GFLOP/s "
+            "(bench_matmul bf16_peak_2048); medians of %d repetitions of >= %gs; %s; torch %s on %s; mvg binaries %s "
+            "(repo HEAD %s); %s" % (
+                args.threads, ", ".join(sorted(bf16_labels)), peak, min(peaks), peak_eigen, peak_bf16,
+                args.repetitions, args.min_time, cpu_model(), torch_version, blas, build_dir, commit,
                 time.strftime("%Y-%m-%d %H:%M:%S %Z")))
     table = "\n".join(lines) + "\n\n" + info + "\n"
     print(table, end="")
@@ -411,7 +463,12 @@ def main():
     ap.add_argument("--min-time", type=float, default=1.0, help="minimum seconds per repetition (default 1)")
     ap.add_argument("--only", action="append", help="run only cases whose label contains this text "
                     "(e.g. 'train', 'AR b8'); repeatable")
-    ap.add_argument("--worker", nargs=3, metavar=("KIND", "OBJ", "BATCH"), help=argparse.SUPPRESS)
+    ap.add_argument("--no-torch-bf16", dest="torch_bf16", action="store_false",
+                    help="skip PyTorch's autocast bf16 cases (on a CPU without bf16 they are emulated and take "
+                         "minutes)")
+    ap.add_argument("--allow-reference-blas", action="store_true",
+                    help="run even if torch's fp32 products would use the reference BLAS (not an honest peer)")
+    ap.add_argument("--worker", nargs=4, metavar=("KIND", "OBJ", "BATCH", "PRECISION"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.threads < 1 or args.repetitions < 1 or args.min_time <= 0:
         ap.error("--threads and --repetitions must be >= 1 and --min-time > 0")

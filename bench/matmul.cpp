@@ -1,6 +1,7 @@
 // GEMM throughput at the tiny preset's ViT shapes (batch 8, 4 slots of 64 tokens → 2048 rows),
-// through mvg's backend entry point vs. a plain Eigen product, plus a large square sgemm as the
-// machine's peak. Counters report GFLOP/s.
+// through mvg's backend entry point vs. a plain Eigen product, plus large square products as the
+// machine's peaks. The last argument of the mvg cases picks the product: 0 = fp32 through Eigen,
+// 1 = fp32 through oneDNN, 2 = bf16 (fp32 where the CPU has no bf16: the label says). GFLOP/s counters.
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>
@@ -22,9 +23,24 @@ void set_flops(benchmark::State& st, double flops) {
   st.counters["GFLOP/s"] = benchmark::Counter(flops * st.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 
+// The product of mode `m` for one case (see the top of this file).
+struct product_mode {
+  explicit product_mode(benchmark::State& st, int64_t m) : before(mvg::detail::onednn_fp32().load()) {
+    mvg::detail::onednn_fp32() = m != 0;
+    const auto got = mvg::cpu::set_precision(m == 2 ? mvg::precision::bf16 : mvg::precision::fp32);
+    st.SetLabel(m == 0 ? "fp32 eigen" : m == 1 ? "fp32 onednn" : got == mvg::precision::bf16 ? "bf16" : "bf16 unavailable: fp32");
+  }
+  ~product_mode() {
+    mvg::cpu::set_precision(mvg::precision::fp32);
+    mvg::detail::onednn_fp32() = before;
+  }
+  bool before;
+};
+
 // y[m, n] = x[m, k] · w[n, k]ᵀ — the layout of every Linear.
 void BM_mvg_linear_gemm(benchmark::State& st) {
   const int64_t m = st.range(0), n = st.range(1), k = st.range(2);
+  const product_mode mode(st, st.range(3));
   auto a = random_vec(m * k, 1), b = random_vec(n * k, 2);
   std::vector<float> c(static_cast<size_t>(m * n));
   for (auto _ : st) {
@@ -48,6 +64,7 @@ void BM_eigen_plain_product(benchmark::State& st) {
 // Attention-shaped batched products: (batch·heads) × [T, dh]·[dh, T].
 void BM_mvg_batched_scores(benchmark::State& st) {
   const int64_t bh = st.range(0), t = st.range(1), dh = st.range(2);
+  const product_mode mode(st, st.range(3));
   auto q = random_vec(bh * t * dh, 3), k = random_vec(bh * t * dh, 4);
   std::vector<float> s(static_cast<size_t>(bh * t * t));
   for (auto _ : st) {
@@ -59,13 +76,19 @@ void BM_mvg_batched_scores(benchmark::State& st) {
 }
 
 // tiny preset, batch 8: qkv (2048×576×192), proj (2048×192×192), fc1 (2048×768×192),
-// fc2 (2048×192×768), decoder embed (2048×4096×768)
-#define VIT_SHAPES                                                                                  \
-  Args({2048, 576, 192})->Args({2048, 192, 192})->Args({2048, 768, 192})->Args({2048, 192, 768})   \
-      ->Args({2048, 4096, 768})->Unit(benchmark::kMillisecond)
-BENCHMARK(BM_mvg_linear_gemm)->VIT_SHAPES;
-BENCHMARK(BM_eigen_plain_product)->VIT_SHAPES;
+// fc2 (2048×192×768), decoder embed (2048×4096×768); each through the three products
+BENCHMARK(BM_mvg_linear_gemm)
+    ->ArgsProduct({{2048}, {576, 192, 768}, {192}, {0, 1, 2}})
+    ->ArgsProduct({{2048}, {192}, {768}, {0, 1, 2}})
+    ->ArgsProduct({{2048}, {4096}, {768}, {0, 1, 2}})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_eigen_plain_product)
+    ->Args({2048, 576, 192})->Args({2048, 192, 192})->Args({2048, 768, 192})->Args({2048, 192, 768})
+    ->Args({2048, 4096, 768})->Unit(benchmark::kMillisecond);
+// The machine's peaks: Eigen's fp32 (the name compare_pytorch.py has always read), oneDNN's fp32, bf16.
 BENCHMARK(BM_eigen_plain_product)->Name("sgemm_peak_square_2048")->Args({2048, 2048, 2048})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_mvg_batched_scores)->Args({24, 256, 64})->Args({24, 192, 64})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_mvg_linear_gemm)->Name("sgemm_peak_onednn_2048")->Args({2048, 2048, 2048, 1})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_mvg_linear_gemm)->Name("bf16_peak_2048")->Args({2048, 2048, 2048, 2})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_mvg_batched_scores)->ArgsProduct({{24}, {256, 192}, {64}, {0, 1, 2}})->Unit(benchmark::kMillisecond);
 
 }  // namespace

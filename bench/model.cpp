@@ -3,7 +3,9 @@
 // autoregressive sentence (3 slots, block-causal, image slots decoded).
 // The cases are templates over the backend: bench_model runs them on mvg::cpu; bench_model_cuda, the
 // same file compiled by nvcc with MVG_BENCH_CUDA (bench/CMakeLists.txt), runs them on mvg::cuda for
-// the tiny and base presets.
+// the tiny and base presets. The third argument picks the products (mvg/backend/precision.hpp):
+// CPU 0 = fp32 through Eigen (mvg before oneDNN), 1 = fp32 through oneDNN, 2 = bf16; GPU 0 = fp32,
+// 1 = tf32, 2 = bf16. A bf16 case on a CPU without bf16 runs fp32 and says so in its label.
 #include <benchmark/benchmark.h>
 
 #include "mvg/backend/cpu/cpu.hpp"
@@ -15,6 +17,32 @@
 #include "mvg/optim/adamw.hpp"
 
 namespace {
+
+// Sets the products of argument `mode` for one case; the label says what really ran.
+template <class B>
+struct products_scope {
+  static constexpr bool gpu = requires { B::on_device; };
+  explicit products_scope(benchmark::State& st) {
+    const int64_t mode = st.range(2);
+    const mvg::precision asked = mode == 2 ? mvg::precision::bf16 : mode == 1 && gpu
+                                                                         ? mvg::precision::tf32
+                                                                         : mvg::precision::fp32;
+    if constexpr (!gpu) {
+      eigen_before = mvg::detail::onednn_fp32().load();
+      mvg::detail::onednn_fp32() = mode != 0;
+    }
+    const mvg::precision got = B::set_precision(asked);
+    std::string label = mvg::precision_name(got);
+    if constexpr (!gpu) label += mode == 0 ? " eigen" : " onednn";
+    if (got != asked) label += std::string(" (") + mvg::precision_name(asked) + " unavailable)";
+    st.SetLabel(label);
+  }
+  ~products_scope() {
+    B::set_precision(mvg::precision::fp32);
+    if constexpr (!gpu) mvg::detail::onednn_fp32() = eigen_before;
+  }
+  bool eigen_before = true;
+};
 
 template <mvg::config C, class B>
 mvg::tensor<float, B> random_pixels(int64_t batch, int64_t slots) {
@@ -29,6 +57,7 @@ void BM_inference(benchmark::State& st) {
   const int64_t batch = st.range(0);
   const bool ar = st.range(1) != 0;
   const int64_t tokens = (C.image_size / C.patch) * (C.image_size / C.patch);
+  const products_scope<B> products(st);
   mvg::model<C, B> m(0);
   const auto px = random_pixels<C, B>(batch, ar ? 3 : 4);
   const std::vector<int64_t> decode = ar ? std::vector<int64_t>{2} : std::vector<int64_t>{3};
@@ -50,6 +79,7 @@ template <mvg::config C, class B>
 void BM_train_step(benchmark::State& st) {
   const int64_t batch = st.range(0);
   const bool ar = st.range(1) != 0;
+  const products_scope<B> products(st);
   mvg::model<C, B> m(0);
   mvg::optim::adamw<float, B> opt(m.parameters());
   const auto px = random_pixels<C, B>(batch, ar ? 3 : 4);
@@ -69,11 +99,13 @@ void BM_train_step(benchmark::State& st) {
   st.counters["samples/s"] = benchmark::Counter(double(batch) * st.iterations(), benchmark::Counter::kIsRate);
 }
 
-// Args: {batch, autoregressive?}. The CPU names stay BM_tiny_* (docs/benchmarks.md and
+// Args: {batch, autoregressive?, products}. The CPU names stay BM_tiny_* (docs/benchmarks.md and
 // compare_pytorch.py read them).
 #define MVG_MODEL_BENCH(name, fn, C, B)                                                                 \
   BENCHMARK_TEMPLATE2(fn, C, B)                                                                         \
-      ->Name(name)->Args({1, 0})->Args({8, 0})->Args({1, 1})->Args({8, 1})->Unit(benchmark::kMillisecond)
+      ->Name(name)                                                                                      \
+      ->ArgsProduct({{1, 8}, {0, 1}, {0, 1, 2}})                                                        \
+      ->Unit(benchmark::kMillisecond)
 #if defined(MVG_BENCH_CUDA)
 MVG_MODEL_BENCH("BM_tiny_inference_cuda", BM_inference, mvg::presets::tiny, mvg::cuda);
 MVG_MODEL_BENCH("BM_tiny_train_step_cuda", BM_train_step, mvg::presets::tiny, mvg::cuda);

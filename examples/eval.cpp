@@ -20,6 +20,7 @@ struct eval_cli {
   std::size_t prompts = 0, max_queries = 0, examples = 4;
   std::uint64_t seed = 0;
   int threads = 0;
+  std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
 };
 
 static data::prompt_rule rule_of(const std::string& r) {
@@ -31,6 +32,7 @@ static data::prompt_rule rule_of(const std::string& r) {
 
 static void evaluate(const eval_cli& o) {
   if (o.threads > 0) example::backend::set_threads(o.threads);
+  example::use_precision(o.precision);
   example::model_t net;
   const auto md = io::load_checkpoint(o.checkpoint, net);
   eval::eval_options eo;
@@ -127,5 +129,6 @@ int main(int argc, char** argv) {
   app.add_option("--examples", o.examples, "queries per set shown in the grids")->capture_default_str();
   app.add_option("--seed", o.seed, "seed of the random coloring")->capture_default_str();
   app.add_option("--threads", o.threads, "CPU threads (default: all)");
+  app.add_option("--precision", o.precision, example::precision_help())->capture_default_str();
   return example::run(app, argc, argv, [&] { evaluate(o); });
 }

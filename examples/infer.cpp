@@ -16,6 +16,7 @@ struct infer_options {
   std::vector<std::string> prompt_images, prompt_labels;
   std::uint64_t seed = 0;
   int threads = 0;
+  std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
 };
 
 static void check_same_grid(const example::stack& s, const example::stack& q) {
@@ -30,6 +31,7 @@ static viz::tile tile_of(const example::gray& g, bool labels) {
 
 static void infer(const infer_options& o) {
   if (o.threads > 0) example::backend::set_threads(o.threads);
+  example::use_precision(o.precision);
   MVG_CHECK(!o.prompt_images.empty() && o.prompt_images.size() == o.prompt_labels.size(), "got ",
             o.prompt_images.size(), " --prompt-image and ", o.prompt_labels.size(),
             " --prompt-label: give one label per prompt image");
@@ -133,5 +135,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seed", o.seed, "seed of the random coloring")->capture_default_str();
   app.add_option("--threads", o.threads, "CPU threads (default: all)");
+  app.add_option("--precision", o.precision, example::precision_help())->capture_default_str();
   return example::run(app, argc, argv, [&] { infer(o); });
 }

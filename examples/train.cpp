@@ -33,6 +33,7 @@ struct train_options {
   double seg_first_weight = 1.0;  // weight of segmentation's no-prompt AR prediction (objectives/autoregressive.hpp)
   std::string init = "timm";  // weight init scheme: timm or mae (docs/design.md, "init")
   std::string finetune;       // a checkpoint whose encoder this run starts from (paper Appendix B)
+  std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
   bool pretrain = false;      // masked image modeling on the training images, no labels
   int threads = 0;
   bool resume = false;
@@ -48,7 +49,7 @@ struct train_options {
             {"task_share", example::format_ar_shares(example::parse_task_shares(task_share, "--task-share"))},
             {"set_weights", format_set_weights(parse_set_weights(set_weights))},
             {"min_prompt_distance", std::to_string(min_prompt_distance)}, {"augment", augment ? "1" : "0"},
-            {"seg_first_weight", std::to_string(seg_first_weight)}};
+            {"seg_first_weight", std::to_string(seg_first_weight)}, {"precision", precision}};
   }
 
   // "NAME=WEIGHT[,NAME=WEIGHT…]" with WEIGHT ≥ 0; the names are checked against the data once loaded.
@@ -77,7 +78,8 @@ static std::map<std::string, std::string> defaults_of_older_states() {
   return {{"ar_share", example::format_ar_shares(example::paper_ar_shares())}, {"init", "timm"},
           {"pretrain", "0"}, {"finetune", ""},
           {"task_share", example::format_ar_shares(example::paper_task_shares())}, {"set_weights", ""},
-          {"min_prompt_distance", "0"}, {"augment", "0"}, {"seg_first_weight", std::to_string(1.0)}};
+          {"min_prompt_distance", "0"}, {"augment", "0"}, {"seg_first_weight", std::to_string(1.0)},
+          {"precision", "fp32"}};
 }
 
 static void check_resume_matches(const std::map<std::string, std::string>& md, const train_options& o,
@@ -99,6 +101,7 @@ static void check_resume_matches(const std::map<std::string, std::string>& md, c
 static void train(const train_options& o) {
   if (o.threads > 0) example::backend::set_threads(o.threads);
   // Bad values fail here, before any loading.
+  const precision products = example::use_precision(o.precision);
   const auto ar_shares = example::parse_ar_shares(o.ar_share, "--ar-share");
   const auto task_shares = example::parse_task_shares(o.task_share, "--task-share");
   const auto set_weights = train_options::parse_set_weights(o.set_weights);
@@ -136,8 +139,9 @@ static void train(const train_options& o) {
     std::printf("resuming %s at step %ld of %ld\n", dir.c_str(), start, o.steps);
   }
 
-  std::printf("mvg_train: preset %s (%ld parameters), %d threads; loading the benchmark…\n", example::preset_name,
-              long(net.parameters().numel()), example::backend::threads());
+  std::printf("mvg_train: preset %s (%ld parameters), %d threads, %s products; loading the benchmark…\n",
+              example::preset_name, long(net.parameters().numel()), example::backend::threads(),
+              precision_name(products));
   const auto data = example::load_benchmark_data(example::cfg.image_size, o.data, example::split_list(o.tasks));
   objectives::sampler_options so;
   so.prompt_pairs = std::size_t(o.prompts);
@@ -158,7 +162,8 @@ static void train(const train_options& o) {
 
   auto save = [&](long step) {
     std::map<std::string, std::string> md{{"mvg.step", std::to_string(step)}, {"mvg.train.rng", g.state()},
-                                          {"mvg.preset", example::preset_name}};
+                                          {"mvg.preset", example::preset_name},
+                                          {"mvg.precision", precision_name(products)}};
     for (const auto& [k, v] : o.fixed()) md["mvg.train." + k] = v;
     fs::create_directories(dir);  // only now: a run that fails before its first step leaves nothing
     // Log first, state second: a kill between them leaves the log ahead of the state, which --resume
@@ -170,6 +175,7 @@ static void train(const train_options& o) {
   };
 
   const long end = o.until > 0 ? std::min(o.until, o.steps) : o.steps;
+  long last_saved = start;
   std::array<double, objectives::task_kinds> ema;
   ema.fill(NAN);
   example::progress_bar bar("train", o.steps, start);
@@ -180,11 +186,16 @@ static void train(const train_options& o) {
     net.parameters().zero_grad();
     auto loss = o.pretrain ? pretraining(net, batch, g)
                            : schedule.loss(net, batch, obj, g, example::cfg.drop_path > 0 ? &g : nullptr);
+    const double value = loss.value().item();
     autograd::backward(loss);
     const double norm = o.clip > 0 ? optim::clip_grad_norm(net.parameters(), o.clip) : 0.0;
+    // Before the update: weights stay finite, and the files on disk are the last good checkpoint.
+    const double bad = std::isfinite(value) ? norm : value;
+    MVG_CHECK(std::isfinite(value) && std::isfinite(norm), "the ", std::isfinite(value) ? "gradient norm" : "loss",
+              " became ", std::isnan(bad) ? "NaN" : bad > 0 ? "+inf" : "-inf", " at step ", step, "; the last good checkpoint is ",
+              last_saved > 0 ? "step " + std::to_string(last_saved) + " in " + dir.string() : std::string("none"),
+              " (try a lower --lr", products == precision::fp32 ? "" : " or --precision fp32", ")");
     opt.step(lr(step));
-    const double value = loss.value().item();
-    MVG_CHECK(std::isfinite(value), "the loss became ", value, " at step ", step, " (try a lower --lr)");
     const char* obj_name = o.pretrain ? "pretrain" : obj == objectives::objective_kind::mim ? "mim" : "ar";
     log.push_back({step, objectives::task_name(kind), obj_name, value,
                    lr(step), norm, bar.elapsed()});
@@ -196,7 +207,10 @@ static void train(const train_options& o) {
         detail += " " + std::string(objectives::task_name(objectives::task_kind(k))).substr(0, 3) + " " +
                   eval::format_value(ema[std::size_t(k)], 4);
     bar.update(step + 1, detail);
-    if ((step + 1) % o.checkpoint_every == 0 || step + 1 == end) save(step + 1);
+    if ((step + 1) % o.checkpoint_every == 0 || step + 1 == end) {
+      save(step + 1);
+      last_saved = step + 1;
+    }
   }
   if (start >= end) save(start);
   std::printf("wrote %s/{model.safetensors, train_state.safetensors, log.csv, loss.png} at step %ld\n", dir.c_str(),
@@ -245,6 +259,7 @@ int main(int argc, char** argv) {
                "Appendix B): the start for a later --finetune");
   app.add_option("--finetune", o.finetune, "start the encoder from this checkpoint (e.g. a --pretrain run's "
                  "model.safetensors); the decoder starts from --init");
+  app.add_option("--precision", o.precision, example::precision_help())->capture_default_str();
   app.add_option("--until", o.until, "stop after this step (a partial run that --resume continues)");
   return example::run(app, argc, argv, [&] { train(o); });
 }

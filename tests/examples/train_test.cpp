@@ -78,6 +78,8 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
            {"--out x --tasks S1,inpaint-ch2 --set-weights S3=2", "'S3', which is not a training set here", 1},
            {"--out x --min-prompt-distance 30", "--min-prompt-distance 30 must lie in [0, --prompt-distance 20]", 1},
            {"--out x --seg-first-weight 2", "--seg-first-weight 2 must lie in [0, 1]", 1},
+           {"--out x --precision fp16", "--precision: 'fp16' is not a precision (expected fp32, tf32 or bf16)", 1},
+           {"--out done " + args + " --precision bf16 --resume", "--precision is 'bf16' but the run", 1},
            {"--out done " + args + " --augment --resume", "--augment is '1' but the run", 1},
            {"--out done " + args + " --init mae --resume", "--init is 'mae' but the run", 1},
            {"--steps 3", "--out is required", 2}}) {
@@ -232,4 +234,36 @@ TEST_CASE("mvg_train: --task-share and --set-weights choose what a run trains on
   CHECK(md.at("mvg.train.augment") == "1");
   CHECK(md.at("mvg.train.min_prompt_distance") == "8");
   CHECK(md.at("mvg.train.seg_first_weight") == "0.000000");
+}
+
+TEST_CASE("mvg_train --precision is stored, and a loss that is no longer finite stops the run before the update",
+          "[examples][train]") {
+  mvg_test::scratch s("train_precision");
+  // bf16 runs wherever asked: on a CPU without bf16 it computes fp32 and says so once.
+  const auto r = run(s.dir, MVG_TRAIN_EXE, "--out r " + args + " --precision bf16");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  example::model_t m;
+  const auto md = mvg::io::load_checkpoint((s / "r" / "model.safetensors").string(), m);
+  CHECK(md.at("mvg.train.precision") == "bf16");
+  const std::string used = mvg::precision_name(example::backend::set_precision(mvg::precision::bf16));
+  example::backend::set_precision(mvg::precision::fp32);
+  CHECK(md.at("mvg.precision") == used);
+  CHECK((used == "bf16") == (r.out.find("products run in fp32") == std::string::npos));
+
+  // A learning rate of 1e30 throws the weights to infinity after the first update: the second step's
+  // loss is not finite. The run stops there with one line, and the files on disk are step 1's.
+  const auto bad = run(s.dir, MVG_TRAIN_EXE,
+                       "--out diverged --tasks S1 --steps 4 --batch 2 --checkpoint-every 1 --threads 2 --seed 3 "
+                       "--warmup 0 --lr 1e30 --clip 0");
+  INFO(bad.err);
+  REQUIRE(bad.code == 1);
+  CHECK_THAT(bad.err, Catch::Contains("became") && Catch::Contains("at step 1;") &&
+                          Catch::Contains("the last good checkpoint is step 1 in"));
+  // One line of error (stderr also carries the progress bar): the last one, and no other names the program.
+  CHECK(bad.err.find("mvg_train:") == bad.err.rfind("mvg_train:"));
+  CHECK(bad.err.substr(bad.err.rfind('\n', bad.err.size() - 2) + 1).starts_with("mvg_train: the "));
+  const auto kept = mvg::io::load_checkpoint((s / "diverged" / "model.safetensors").string(), m);
+  CHECK(kept.at("mvg.step") == "1");
+  for (float v : m.parameters().values().to_host()) REQUIRE(std::isfinite(v));
 }

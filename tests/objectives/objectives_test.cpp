@@ -230,7 +230,12 @@ TEST_CASE("inference API: AR and MIM predictions have the query size and segment
     const auto p = predict(m, std::vector<sample>{s, s}, mode);
     REQUIRE(p.size() == 2);
     REQUIRE(p[0].shape()[0] == 16);
-    REQUIRE(std::equal(p[0].begin(), p[0].end(), p[1].begin()));
+    // The same sample twice in a batch gives the same prediction, to float rounding: oneDNN's GEMM
+    // may reach the two copies' rows through different kernel tails (not bit-identical, as in PyTorch).
+    float diff = 0;
+    for (std::size_t i = 0; i < p[0].size(); ++i) diff = std::max(diff, std::abs(p[0].data()[i] - p[1].data()[i]));
+    INFO("max difference " << diff);
+    REQUIRE(diff < 1e-5f);
   }
   label_map pl = xt::zeros<std::uint8_t>({16, 16});
   pl(3, 3) = 2;

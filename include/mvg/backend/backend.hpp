@@ -7,8 +7,12 @@
 // - gemm is row-major: C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, with leading dimensions,
 //   so strided sub-matrices and transposes need no copies. gemm_batched repeats it over `batch`
 //   matrices at fixed element strides.
+// - Element-wise kernels whose fast form differs by device (GELU's erf, AdamW's fused step,
+//   clip_grad_norm's sum of squares) are policy members: each policy computes the formulas of
+//   backend/elementwise_math.hpp in its own form (Eigen blocks on the CPU, one thread per element on a GPU).
 #pragma once
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -25,6 +29,29 @@ struct gemm_args {
   int64_t m = 0, n = 0, k = 0;
   int64_t lda = 0, ldb = 0, ldc = 0;
   int64_t batch = 1, stride_a = 0, stride_b = 0, stride_c = 0;
+};
+
+// A run of parameters that share one weight-decay flag: it ends where the next begins (the first
+// begins at 0). An optimiser lists the maximal runs of its buffer in order.
+struct decay_run {
+  int64_t end;
+  bool decay;
+};
+
+// One AdamW step over n values (optim/adamw.hpp computes the scalars; backend/elementwise_math.hpp has
+// the per-element update). Which weights decay is given twice, for the two forms: decay_runs (read by a
+// CPU form, which decides per run) and decay_mask (n values in the backend's memory, 1 where decay
+// applies, read by a per-element form; may be null for a backend that is not massively_parallel).
+template <class T>
+struct adamw_args {
+  T* p = nullptr;
+  const T* g = nullptr;
+  T *m = nullptr, *v = nullptr;
+  int64_t n = 0;
+  T b1{}, b2{}, eps{}, decay_factor{}, step_size{}, bc2_sqrt{};
+  const decay_run* decay_runs = nullptr;
+  std::size_t n_decay_runs = 0;
+  const T* decay_mask = nullptr;
 };
 
 namespace detail {
@@ -56,7 +83,8 @@ void parallel_blocks(int64_t n, int64_t block, F f) {
 }
 
 template <class B>
-concept backend = requires(int64_t n, float* p, const float* cp, float v, gemm_args g, int threads) {
+concept backend = requires(int64_t n, float* p, const float* cp, float v, gemm_args g, adamw_args<float> a,
+                           int threads) {
   { B::name } -> std::convertible_to<const char*>;
   { B::template allocate<float>(n) } -> std::same_as<std::shared_ptr<float>>;
   B::fill(p, n, v);
@@ -68,6 +96,10 @@ concept backend = requires(int64_t n, float* p, const float* cp, float v, gemm_a
   B::synchronize();
   B::parallel_for(n, detail::index_kernel{});        // cheap iterations (element-wise)
   B::parallel_for_heavy(n, detail::index_kernel{});  // heavy iterations (a row, an image)
+  B::gelu_forward(cp, p, n);                         // y = GELU(x)
+  B::gelu_backward(cp, cp, p, n);                    // gx += g · GELU'(x)
+  { B::sum_squares(cp, n) } -> std::convertible_to<double>;  // Σ x², in double (clip_grad_norm)
+  B::adamw_step(a);
   B::set_threads(threads);
   { B::threads() } -> std::convertible_to<int>;
 };

@@ -1,17 +1,25 @@
-// mvg/backend/cpu/cpu.hpp: the CPU policy. Eigen does the matrix products (its packed, blocked GEMM),
-// OpenMP spreads element-wise loops and batches over the cores.
+// mvg/backend/cpu/cpu.hpp: the CPU policy. oneDNN does the float matrix products, fp32 or bf16
+// (backend/cpu/onednn_gemm.hpp), Eigen the double ones and the float ones where mvg has no oneDNN
+// (its packed, blocked GEMM); OpenMP spreads element-wise loops and batches over the cores.
 #pragma once
 #include <omp.h>
 
 #include <Eigen/Core>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
+#include <string>
+#include <type_traits>
 
 #include "mvg/backend/backend.hpp"
 #include "mvg/backend/block_pool.hpp"
+#include "mvg/backend/cpu/adamw.hpp"
+#include "mvg/backend/cpu/gelu.hpp"
+#include "mvg/backend/cpu/onednn_gemm.hpp"
+#include "mvg/backend/precision.hpp"
 #include "mvg/core/error.hpp"
 
 #if defined(__has_feature)
@@ -106,8 +114,74 @@ struct cpu {
     return total;
   }
 
+  // The element-wise kernels (backend.hpp) in their CPU forms: blocks of 4096 values through Eigen
+  // arrays, spread over the cores (backend/cpu/gelu.hpp, backend/cpu/adamw.hpp).
+  template <class T>
+  static void gelu_forward(const T* x, T* y, int64_t n) {
+    detail::gelu_cpu<cpu>(x, static_cast<const T*>(nullptr), y, n);
+  }
+  template <class T>
+  static void gelu_backward(const T* x, const T* g, T* gx, int64_t n) {  // adds into gx
+    detail::gelu_cpu<cpu>(x, g, gx, n);
+  }
+  template <class T>
+  static double sum_squares(const T* p, int64_t n) {
+    return detail::sum_squares_cpu<cpu>(p, n);
+  }
+  template <class T>
+  static void adamw_step(const adamw_args<T>& a) {  // reads a.decay_runs
+    detail::adamw_step_cpu<cpu>(a);
+  }
+
+  // The precision of float products (backend/precision.hpp). Returns the one they will really use:
+  // bf16 where oneDNN reaches AMX or AVX512-BF16 (or MVG_BF16_EMULATE=1 asks for the emulation),
+  // else fp32, as is tf32 (the CPU has none). Double products are always double.
+  static mvg::precision set_precision(mvg::precision p) {
+    precision_state().store(p);
+    return effective_precision();
+  }
+  static mvg::precision precision() { return precision_state().load(); }
+  static mvg::precision effective_precision() {
+    return precision() == mvg::precision::bf16 && (detail::onednn_has_bf16() || detail::bf16_emulation().load())
+               ? mvg::precision::bf16
+               : mvg::precision::fp32;
+  }
+  // A line for a program to print once at start when the products cannot run as asked.
+  static std::string precision_note(mvg::precision asked) {
+    if (asked == mvg::precision::tf32) return "precision tf32: the CPU has no TF32; products run in fp32";
+    if (asked != mvg::precision::bf16) return "";
+    if (detail::onednn_has_bf16()) return "";
+    if (detail::bf16_emulation().load())
+      return "precision bf16: emulated (MVG_BF16_EMULATE=1): bf16 numbers at fp32 speed or below";
+    return "precision bf16: this CPU has neither AMX nor AVX512-BF16 (or mvg was built without oneDNN); products "
+           "run in fp32";
+  }
+
   template <class T>
   static void gemm(const gemm_args& g, T alpha, const T* a, const T* b, T beta, T* c) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (g.m > 0 && g.n > 0 && g.k > 0 && g.batch > 0 && effective_precision() == mvg::precision::bf16) {
+        if (!detail::onednn_has_bf16()) return detail::gemm_bf16_emulated(g, alpha, a, b, beta, c, &gemm_fp32);
+        if (detail::gemm_bf16_onednn(g, alpha, a, b, beta, c)) return;
+      }
+      gemm_fp32(g, alpha, a, b, beta, c);
+    } else {
+      gemm_eigen(g, alpha, a, b, beta, c);
+    }
+  }
+
+  // The fp32 product, whatever the precision setting: oneDNN's sgemm, or Eigen's where mvg has no
+  // oneDNN or MVG_CPU_GEMM=eigen asks for it.
+  static void gemm_fp32(const gemm_args& g, float alpha, const float* a, const float* b, float beta, float* c) {
+    if (g.m > 0 && g.n > 0 && g.k > 0 && g.batch > 0 && detail::onednn_fp32().load() &&
+        detail::gemm_fp32_onednn(g, alpha, a, b, beta, c))
+      return;
+    gemm_eigen(g, alpha, a, b, beta, c);
+  }
+
+  // Eigen's product (float or double), whatever the settings.
+  template <class T>
+  static void gemm_eigen(const gemm_args& g, T alpha, const T* a, const T* b, T beta, T* c) {
     auto one = [&](const T* pa, const T* pb, T* pc) {
       using mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
       using cmap = Eigen::Map<const mat, 0, Eigen::OuterStride<>>;
@@ -139,6 +213,10 @@ struct cpu {
   }
 
 private:
+  static std::atomic<mvg::precision>& precision_state() {
+    static std::atomic<mvg::precision> p{mvg::precision::fp32};
+    return p;
+  }
   // 64-byte alignment: full AVX-512 lines for Eigen and the vectorised loops. nullptr when out of memory.
   static void* raw_allocate(std::size_t bytes) {
     return std::aligned_alloc(64, ((bytes ? bytes : 1) + 63) / 64 * 64);

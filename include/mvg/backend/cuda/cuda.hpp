@@ -16,15 +16,22 @@
 #include <thrust/fill.h>
 #include <thrust/copy.h>
 #include <thrust/for_each.h>
+#include <thrust/functional.h>
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/reduce.h>
+#include <thrust/transform_reduce.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <type_traits>
 
 #include "mvg/backend/backend.hpp"
 #include "mvg/backend/block_pool.hpp"
+#include "mvg/backend/elementwise_math.hpp"
+#include "mvg/backend/precision.hpp"
 
 #if THRUST_DEVICE_SYSTEM == THRUST_DEVICE_SYSTEM_CUDA
 #if !defined(__CUDACC__)
@@ -133,16 +140,88 @@ struct cuda {
     return thrust::reduce(policy(), p, p + n, 0.0);
   }
 
+  // The element-wise kernels (backend.hpp): one thread per element over the formulas of
+  // backend/elementwise_math.hpp.
+  template <class T>
+  static void gelu_forward(const T* x, T* y, int64_t n) {
+    parallel_for(n, [=] MVG_HD(int64_t i) { y[i] = kernels::gelu_value(x[i]); });
+  }
+  template <class T>
+  static void gelu_backward(const T* x, const T* g, T* gx, int64_t n) {  // adds into gx
+    parallel_for(n, [=] MVG_HD(int64_t i) { gx[i] += g[i] * kernels::gelu_grad(x[i]); });
+  }
+  template <class T>
+  static double sum_squares(const T* p, int64_t n) {
+    if (n <= 0) return 0.0;
+    // Squares and sums in double, as the CPU backend does; no temporary buffer.
+    return thrust::transform_reduce(
+        policy(), p, p + n, [] MVG_HD(T x) -> double { return double(x) * double(x); }, 0.0, thrust::plus<double>());
+  }
+  template <class T>
+  static void adamw_step(const adamw_args<T>& a) {  // reads a.decay_mask (n values on the device)
+    const T* dm = a.decay_mask;
+    parallel_for(a.n, [=] MVG_HD(int64_t i) { kernels::adamw_update(a, i, dm[i] != T(0)); });
+  }
+
+  // The precision of float products (backend/precision.hpp): fp32, tf32 (tensor cores, 10-bit
+  // mantissas) or bf16 (operands rounded to bf16, fp32 compute). Every mode runs on every GPU cuBLAS
+  // supports; the host build computes tf32 as fp32 and bf16 through the same rounding kernel.
+  static mvg::precision set_precision(mvg::precision p) {
+    precision_state().store(p);
+    return p;
+  }
+  static mvg::precision precision() { return precision_state().load(); }
+  static mvg::precision effective_precision() { return precision(); }
+  static std::string precision_note(mvg::precision asked) {
+    return !on_device && asked == mvg::precision::tf32 ? "precision tf32: the host build has no TF32; fp32" : "";
+  }
+
   template <class T>
   static void gemm(const gemm_args& g, T alpha, const T* a, const T* b, T beta, T* c) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (precision() == mvg::precision::bf16 && g.m > 0 && g.n > 0 && g.k > 0 && g.batch > 0)
+        return gemm_bf16(g, alpha, a, b, beta, c);
+    }
 #if MVG_CUDA_ON_DEVICE
-    detail::cublas_gemm(g, alpha, a, b, beta, c);
+    detail::cublas_gemm(g, alpha, a, b, beta, c, precision() == mvg::precision::tf32);
 #else
-    cpu::gemm(g, alpha, a, b, beta, c);
+    cpu::gemm_eigen(g, alpha, a, b, beta, c);
+#endif
+  }
+
+  // gemm's bf16 form (public only because nvcc's extended lambdas cannot live in a private member).
+  // Each operand is rounded to bf16 over the span its matrices cover (gaps between rows included, so
+  // leading dimensions and batch strides stay as they are), then multiplied with fp32 accumulation.
+  static void gemm_bf16(const gemm_args& g, float alpha, const float* a, const float* b, float beta, float* c) {
+    const auto span = [&](bool trans, int64_t rows_n, int64_t rows_t, int64_t cols_n, int64_t cols_t, int64_t ld,
+                          int64_t stride) {
+      const int64_t rows = trans ? rows_t : rows_n, cols = trans ? cols_t : cols_n;
+      return (stride == 0 ? 0 : (g.batch - 1) * stride) + (rows - 1) * ld + cols;
+    };
+    const int64_t na = span(g.trans_a, g.m, g.k, g.k, g.m, g.lda, g.stride_a);
+    const int64_t nb = span(g.trans_b, g.k, g.n, g.n, g.k, g.ldb, g.stride_b);
+    auto ha = allocate<uint16_t>(na), hb = allocate<uint16_t>(nb);
+    uint16_t *pa = ha.get(), *pb = hb.get();
+    parallel_for(na, [=] MVG_HD(int64_t i) { pa[i] = detail::bf16_bits(a[i]); });
+    parallel_for(nb, [=] MVG_HD(int64_t i) { pb[i] = detail::bf16_bits(b[i]); });
+#if MVG_CUDA_ON_DEVICE
+    detail::cublas_gemm_bf16(g, alpha, pa, pb, beta, c);
+#else
+    // The host has no bf16 product: the rounded operands go back to fp32 values for Eigen's.
+    auto fa = allocate<float>(na), fb = allocate<float>(nb);
+    float *xa = fa.get(), *xb = fb.get();
+    parallel_for(na, [=](int64_t i) { xa[i] = detail::bf16_value(pa[i]); });
+    parallel_for(nb, [=](int64_t i) { xb[i] = detail::bf16_value(pb[i]); });
+    cpu::gemm_eigen(g, alpha, static_cast<const float*>(xa), static_cast<const float*>(xb), beta, c);
 #endif
   }
 
 private:
+  static std::atomic<mvg::precision>& precision_state() {
+    static std::atomic<mvg::precision> p{mvg::precision::fp32};
+    return p;
+  }
+
   static void copy_across(const void* src, void* dst, int64_t bytes, bool to_device) {
     if (bytes <= 0) return;
 #if MVG_CUDA_ON_DEVICE
