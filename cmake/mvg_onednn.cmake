@@ -8,7 +8,7 @@ if(NOT TARGET mvg::onednn)
   if(MVG_ONEDNN_INCLUDE_DIR AND MVG_ONEDNN_LIBRARY)
     file(STRINGS ${MVG_ONEDNN_INCLUDE_DIR}/oneapi/dnnl/dnnl_version.h mvg_dnnl_major REGEX "define DNNL_VERSION_MAJOR")
     string(REGEX REPLACE ".*MAJOR ([0-9]+).*" "\\1" mvg_dnnl_major "${mvg_dnnl_major}")
-    if(mvg_dnnl_major EQUAL 2)  # include/mvg/backend/cpu/bf16_gemm.hpp uses the 2.x API
+    if(mvg_dnnl_major EQUAL 2)  # include/mvg/backend/cpu/onednn_gemm.hpp uses the 2.x API
       add_library(mvg::onednn INTERFACE IMPORTED)
       set_target_properties(mvg::onednn PROPERTIES INTERFACE_INCLUDE_DIRECTORIES ${MVG_ONEDNN_INCLUDE_DIR}
                             INTERFACE_LINK_LIBRARIES ${MVG_ONEDNN_LIBRARY}

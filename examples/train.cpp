@@ -137,6 +137,9 @@ static void train(const train_options& o) {
     g.set_state(md.at("mvg.train.rng"));
     log = example::read_log((dir / "log.csv").string(), start);
     std::printf("resuming %s at step %ld of %ld\n", dir.c_str(), start, o.steps);
+    if (md.count("mvg.precision") && md.at("mvg.precision") != precision_name(products))
+      std::printf("note: the run so far multiplied in %s, this machine continues in %s\n",
+                  md.at("mvg.precision").c_str(), precision_name(products));
   }
 
   std::printf("mvg_train: preset %s (%ld parameters), %d threads, %s products; loading the benchmark…\n",
@@ -188,13 +191,14 @@ static void train(const train_options& o) {
                            : schedule.loss(net, batch, obj, g, example::cfg.drop_path > 0 ? &g : nullptr);
     const double value = loss.value().item();
     autograd::backward(loss);
-    const double norm = o.clip > 0 ? optim::clip_grad_norm(net.parameters(), o.clip) : 0.0;
+    // The norm is measured even unclipped: a gradient that is no longer finite must stop the run too.
+    const double norm = optim::clip_grad_norm(net.parameters(), o.clip > 0 ? o.clip : INFINITY);
     // Before the update: weights stay finite, and the files on disk are the last good checkpoint.
     const double bad = std::isfinite(value) ? norm : value;
     MVG_CHECK(std::isfinite(value) && std::isfinite(norm), "the ", std::isfinite(value) ? "gradient norm" : "loss",
               " became ", std::isnan(bad) ? "NaN" : bad > 0 ? "+inf" : "-inf", " at step ", step, "; the last good checkpoint is ",
               last_saved > 0 ? "step " + std::to_string(last_saved) + " in " + dir.string() : std::string("none"),
-              " (try a lower --lr", products == precision::fp32 ? "" : " or --precision fp32", ")");
+              " (start a new run with a lower --lr", products == precision::fp32 ? "" : " or --precision fp32", ")");
     opt.step(lr(step));
     const char* obj_name = o.pretrain ? "pretrain" : obj == objectives::objective_kind::mim ? "mim" : "ar";
     log.push_back({step, objectives::task_name(kind), obj_name, value,

@@ -1,6 +1,7 @@
 // mvg/backend/cpu/bf16_emulated.hpp: bf16 products without bf16 hardware: the operands rounded to
 // bf16 values in fp32 storage, then the fp32 product. The same numbers as oneDNN's bf16 product
-// (backend/cpu/onednn_gemm.hpp) up to summation order, at fp32's speed or below: the way to check bf16
+// (backend/cpu/onednn_gemm.hpp) up to summation order (and denormals, which AMX and AVX512-BF16
+// flush), at fp32's speed or below: the way to check bf16
 // numerics on any CPU (MVG_BF16_EMULATE=1, docs/precision.md). Also the packing both bf16 paths share:
 // each stored operand, transposed or not, is copied densely once per call, O(mk + kn) against the
 // product's O(mkn).
@@ -20,9 +21,11 @@ namespace mvg::detail {
 
 // One operand as stored: `rows` x `cols` at leading dimension `ld`, `batch` copies `stride` apart
 // (stride 0: one matrix shared by every product of the batch).
+// replicate: pack a shared matrix once per product anyway (for a consumer that cannot broadcast it).
 struct stored_operand {
   int64_t rows, cols, ld, batch, stride;
-  int64_t matrices() const { return stride == 0 ? 1 : batch; }
+  bool replicate = false;
+  int64_t matrices() const { return stride == 0 && !replicate ? 1 : batch; }
   int64_t packed_size() const { return matrices() * rows * cols; }
 };
 

@@ -29,6 +29,7 @@
 #endif
 
 namespace mvg {
+inline namespace MVG_CPU_ABI {  // backend/cpu/onednn_gemm.hpp says why
 
 struct cpu {
   static constexpr const char* name = "cpu";
@@ -161,8 +162,8 @@ struct cpu {
   static void gemm(const gemm_args& g, T alpha, const T* a, const T* b, T beta, T* c) {
     if constexpr (std::is_same_v<T, float>) {
       if (g.m > 0 && g.n > 0 && g.k > 0 && g.batch > 0 && effective_precision() == mvg::precision::bf16) {
-        if (!detail::onednn_has_bf16()) return detail::gemm_bf16_emulated(g, alpha, a, b, beta, c, &gemm_fp32);
-        if (detail::gemm_bf16_onednn(g, alpha, a, b, beta, c)) return;
+        if (detail::onednn_has_bf16() && detail::gemm_bf16_onednn(g, alpha, a, b, beta, c)) return;
+        return detail::gemm_bf16_emulated(g, alpha, a, b, beta, c, &gemm_fp32);
       }
       gemm_fp32(g, alpha, a, b, beta, c);
     } else {
@@ -222,6 +223,8 @@ private:
     return std::aligned_alloc(64, ((bytes ? bytes : 1) + 63) / 64 * 64);
   }
 };
+
+}  // namespace MVG_CPU_ABI
 
 static_assert(backend<cpu>);
 

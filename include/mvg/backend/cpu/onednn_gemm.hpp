@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "mvg/backend/backend.hpp"
@@ -28,6 +30,15 @@
 #define MVG_CPU_ONEDNN 0
 #endif
 
+// What follows, and mvg::cpu, differ with MVG_CPU_ONEDNN: an inline namespace named after it keeps a
+// program that mixes nvcc and g++ translation units from silently merging the two (a link error, not
+// undefined behaviour). Code names mvg::cpu either way.
+#if MVG_CPU_ONEDNN
+#define MVG_CPU_ABI cpu_onednn
+#else
+#define MVG_CPU_ABI cpu_eigen
+#endif
+
 #if MVG_CPU_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
 #if DNNL_VERSION_MAJOR != 2
@@ -36,6 +47,7 @@
 #endif
 
 namespace mvg::detail {
+inline namespace MVG_CPU_ABI {
 
 // Whether fp32 float products go through oneDNN (true where mvg has it, unless MVG_CPU_GEMM=eigen) or
 // Eigen. Tests and benchmarks set it directly to compare the two.
@@ -61,17 +73,18 @@ inline bool gemm_fp32_onednn(const gemm_args& g, float alpha, const float* a, co
   if (g.lda < (g.trans_a ? g.m : g.k) || g.ldb < (g.trans_b ? g.k : g.n) || g.ldc < g.n) return false;
   const char ta = g.trans_a ? 'T' : 'N', tb = g.trans_b ? 'T' : 'N';
   auto one = [&](int64_t i) {
-    const auto status = dnnl::sgemm(ta, tb, g.m, g.n, g.k, alpha, a + i * g.stride_a, g.lda, b + i * g.stride_b,
-                                    g.ldb, beta, c + i * g.stride_c, g.ldc);
-    MVG_CHECK(status == dnnl::status::success, "oneDNN sgemm failed (status ", int(status), ") for m=", g.m,
-              " n=", g.n, " k=", g.k);
+    return int(dnnl::sgemm(ta, tb, g.m, g.n, g.k, alpha, a + i * g.stride_a, g.lda, b + i * g.stride_b, g.ldb, beta,
+                           c + i * g.stride_c, g.ldc));
   };
+  int failed = 0;  // a status, checked after the loop: nothing may throw out of an OpenMP region
   if (g.batch == 1) {
-    one(0);
-    return true;
+    failed = one(0);
+  } else {
+#pragma omp parallel for schedule(dynamic) reduction(max : failed) if (!omp_in_parallel())
+    for (int64_t i = 0; i < g.batch; ++i) failed = std::max(failed, one(i));
   }
-#pragma omp parallel for schedule(dynamic) if (!omp_in_parallel())
-  for (int64_t i = 0; i < g.batch; ++i) one(i);
+  MVG_CHECK(failed == 0, "oneDNN sgemm failed (status ", failed, ") for m=", g.m, " n=", g.n, " k=", g.k,
+            " batch=", g.batch);
   return true;
 }
 
@@ -92,17 +105,19 @@ inline dnnl::engine& onednn_engine() {
   return e;
 }
 
+inline std::atomic<int64_t>& bf16_fallbacks();
+
 // C = alpha·op(A)·op(B) + beta·C with bf16 operands and fp32 accumulation, one primitive for the whole
 // batch (oneDNN threads it over the cores). Primitives come from oneDNN's own cache, keyed by shape.
-// Returns false when oneDNN has no implementation for this case; the caller then computes in fp32.
+// Returns false, having computed nothing, when oneDNN has no bf16 kernel for this case (none, or only
+// its slow reference one); the caller then runs the emulated product: bf16 numbers at fp32's cost.
 inline bool gemm_bf16_onednn(const gemm_args& g, float alpha, const float* a, const float* b, float beta, float* c) {
   using dnnl::memory;
-  const stored_operand sa = operand_a(g), sb = operand_b(g);
-  thread_local std::vector<uint16_t> pa, pb;
-  pa.resize(static_cast<std::size_t>(sa.packed_size()));
-  pb.resize(static_cast<std::size_t>(sb.packed_size()));
-  pack_operand(sa, a, pa.data(), bf16_bits);
-  pack_operand(sb, b, pb.data(), bf16_bits);
+  // oneDNN broadcasts a shared weights matrix (B) over the batch; a shared src (A, a convolution's
+  // weight) is packed once per product all the same, so that no kernel's broadcast support matters.
+  stored_operand sa = operand_a(g);
+  sa.replicate = true;
+  const stored_operand sb = operand_b(g);
   // op(A) [batch, m, k] over A packed as stored: a transposed operand is described by its strides.
   const memory::dims a_dims{sa.matrices(), g.m, g.k}, b_dims{sb.matrices(), g.k, g.n}, c_dims{g.batch, g.m, g.n};
   const memory::dims a_strides = g.trans_a ? memory::dims{g.m * g.k, 1, g.m} : memory::dims{g.m * g.k, g.k, 1};
@@ -117,22 +132,33 @@ inline bool gemm_bf16_onednn(const gemm_args& g, float alpha, const float* a, co
     ops.append_sum(beta);
     attr.set_post_ops(ops);
   }
+  dnnl::engine& eng = onednn_engine();
+  dnnl::matmul::primitive_desc pd;
+  std::string why;
   try {
-    dnnl::engine& eng = onednn_engine();
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), attr, eng);
-    memory am(a_md, eng, pa.data()), bm(b_md, eng, pb.data()), cm(c_md, eng, c);
-    dnnl::stream s(eng);
-    dnnl::matmul(pd).execute(s, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
-    s.wait();
-    return true;
+    pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md, b_md, c_md), attr, eng);
+    if (std::strncmp(pd.impl_info_str(), "ref", 3) == 0) why = std::string("only ") + pd.impl_info_str();
   } catch (const dnnl::error& e) {
-    static bool said = false;  // once per process: a fallback is slower, not wrong
-    if (!said)
-      std::fprintf(stderr, "mvg: oneDNN has no bf16 product for m=%ld n=%ld k=%ld batch=%ld (%s); it runs in fp32\n",
-                   long(g.m), long(g.n), long(g.k), long(g.batch), e.what());
-    said = true;
+    why = e.what();
+  }
+  if (!why.empty()) {
+    ++bf16_fallbacks();
+    static std::atomic<bool> said{false};  // once per process: the fallback is slower, not wrong
+    if (!said.exchange(true))
+      std::fprintf(stderr, "mvg: oneDNN has no bf16 kernel for m=%ld n=%ld k=%ld batch=%ld (%s); such products "
+                   "run emulated\n", long(g.m), long(g.n), long(g.k), long(g.batch), why.c_str());
     return false;
   }
+  thread_local std::vector<uint16_t> pa, pb;
+  pa.resize(static_cast<std::size_t>(sa.packed_size()));
+  pb.resize(static_cast<std::size_t>(sb.packed_size()));
+  pack_operand(sa, a, pa.data(), bf16_bits);
+  pack_operand(sb, b, pb.data(), bf16_bits);
+  memory am(a_md, eng, pa.data()), bm(b_md, eng, pb.data()), cm(c_md, eng, c);
+  dnnl::stream s(eng);
+  dnnl::matmul(pd).execute(s, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  s.wait();
+  return true;
 }
 
 #else
@@ -143,4 +169,12 @@ inline bool gemm_bf16_onednn(const gemm_args&, float, const float*, const float*
 
 #endif
 
+// How many bf16 products oneDNN could not run as bf16 kernels (each ran emulated instead); the tests
+// expect none where the CPU has bf16.
+inline std::atomic<int64_t>& bf16_fallbacks() {
+  static std::atomic<int64_t> n{0};
+  return n;
+}
+
+}  // namespace MVG_CPU_ABI
 }  // namespace mvg::detail

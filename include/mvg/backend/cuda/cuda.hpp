@@ -168,10 +168,12 @@ struct cuda {
   // supports; the host build computes tf32 as fp32 and bf16 through the same rounding kernel.
   static mvg::precision set_precision(mvg::precision p) {
     precision_state().store(p);
-    return p;
+    return effective_precision();
   }
   static mvg::precision precision() { return precision_state().load(); }
-  static mvg::precision effective_precision() { return precision(); }
+  static mvg::precision effective_precision() {
+    return !on_device && precision() == mvg::precision::tf32 ? mvg::precision::fp32 : precision();
+  }
   static std::string precision_note(mvg::precision asked) {
     return !on_device && asked == mvg::precision::tf32 ? "precision tf32: the host build has no TF32; fp32" : "";
   }
