@@ -361,7 +361,7 @@ def main_driver(args):
     # case and the peak, so the peak beside the case is the fair yardstick. The run's best peak is
     # reported too, in its own column, as the stricter reading.
     def measure_peak(name="sgemm_peak_onednn_2048"):
-        so, _, _ = run_measured([bins["bench_matmul"], "--benchmark_filter=^%s$" % name] + gb_flags, env,
+        so, _, _ = run_measured([bins["bench_matmul"], "--benchmark_filter=^%s/" % name] + gb_flags, env,
                                 "bench_matmul " + name)
         data = json.loads(so)
         reps = [b for b in data.get("benchmarks", []) if name in b.get("name", "")

@@ -49,7 +49,7 @@ struct train_options {
             {"task_share", example::format_ar_shares(example::parse_task_shares(task_share, "--task-share"))},
             {"set_weights", format_set_weights(parse_set_weights(set_weights))},
             {"min_prompt_distance", std::to_string(min_prompt_distance)}, {"augment", augment ? "1" : "0"},
-            {"seg_first_weight", std::to_string(seg_first_weight)}, {"precision", precision}};
+            {"seg_first_weight", std::to_string(seg_first_weight)}};
   }
 
   // "NAME=WEIGHT[,NAME=WEIGHT…]" with WEIGHT ≥ 0; the names are checked against the data once loaded.
@@ -78,8 +78,7 @@ static std::map<std::string, std::string> defaults_of_older_states() {
   return {{"ar_share", example::format_ar_shares(example::paper_ar_shares())}, {"init", "timm"},
           {"pretrain", "0"}, {"finetune", ""},
           {"task_share", example::format_ar_shares(example::paper_task_shares())}, {"set_weights", ""},
-          {"min_prompt_distance", "0"}, {"augment", "0"}, {"seg_first_weight", std::to_string(1.0)},
-          {"precision", "fp32"}};
+          {"min_prompt_distance", "0"}, {"augment", "0"}, {"seg_first_weight", std::to_string(1.0)}};
 }
 
 static void check_resume_matches(const std::map<std::string, std::string>& md, const train_options& o,
@@ -137,9 +136,11 @@ static void train(const train_options& o) {
     g.set_state(md.at("mvg.train.rng"));
     log = example::read_log((dir / "log.csv").string(), start);
     std::printf("resuming %s at step %ld of %ld\n", dir.c_str(), start, o.steps);
-    if (md.count("mvg.precision") && md.at("mvg.precision") != precision_name(products))
-      std::printf("note: the run so far multiplied in %s, this machine continues in %s\n",
-                  md.at("mvg.precision").c_str(), precision_name(products));
+    // The precision may change on resume, like the thread count (same values, other rounding).
+    const std::string before = md.count("mvg.precision") ? md.at("mvg.precision") : "fp32";
+    if (before != precision_name(products))
+      std::printf("note: the run so far multiplied in %s; it continues in %s\n", before.c_str(),
+                  precision_name(products));
   }
 
   std::printf("mvg_train: preset %s (%ld parameters), %d threads, %s products; loading the benchmark…\n",
@@ -166,6 +167,7 @@ static void train(const train_options& o) {
   auto save = [&](long step) {
     std::map<std::string, std::string> md{{"mvg.step", std::to_string(step)}, {"mvg.train.rng", g.state()},
                                           {"mvg.preset", example::preset_name},
+                                          {"mvg.train.precision", o.precision},
                                           {"mvg.precision", precision_name(products)}};
     for (const auto& [k, v] : o.fixed()) md["mvg.train." + k] = v;
     fs::create_directories(dir);  // only now: a run that fails before its first step leaves nothing

@@ -79,7 +79,6 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
            {"--out x --min-prompt-distance 30", "--min-prompt-distance 30 must lie in [0, --prompt-distance 20]", 1},
            {"--out x --seg-first-weight 2", "--seg-first-weight 2 must lie in [0, 1]", 1},
            {"--out x --precision fp16", "--precision: 'fp16' is not a precision (expected fp32, tf32 or bf16)", 1},
-           {"--out done " + args + " --precision bf16 --resume", "--precision is 'bf16' but the run", 1},
            {"--out done " + args + " --augment --resume", "--augment is '1' but the run", 1},
            {"--out done " + args + " --init mae --resume", "--init is 'mae' but the run", 1},
            {"--steps 3", "--out is required", 2}}) {
@@ -250,6 +249,13 @@ TEST_CASE("mvg_train --precision is stored, and a loss that is no longer finite 
   example::backend::set_precision(mvg::precision::fp32);
   CHECK(md.at("mvg.precision") == used);
   CHECK((used == "bf16") == (r.out.find("products run in fp32") == std::string::npos));
+  // The precision may change on resume, like the thread count: an fp32 run continues in bf16.
+  REQUIRE(run(s.dir, MVG_TRAIN_EXE, "--out mixed " + args + " --until 2").code == 0);
+  const auto resumed = run(s.dir, MVG_TRAIN_EXE, "--out mixed " + args + " --precision bf16 --resume");
+  INFO(resumed.err);
+  REQUIRE(resumed.code == 0);
+  CHECK((used == "bf16") == (resumed.out.find("it continues in bf16") != std::string::npos));
+  CHECK(mvg::io::load_checkpoint((s / "mixed" / "model.safetensors").string(), m).at("mvg.train.precision") == "bf16");
 
   // A learning rate of 1e30 throws the weights to infinity after the first update: the second step's
   // loss is not finite. The run stops there with one line, and the files on disk are step 1's.
