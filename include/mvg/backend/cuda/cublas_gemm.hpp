@@ -26,15 +26,20 @@ inline cublasHandle_t cublas_handle() {
   return handle.h;
 }
 
+// cuBLAS takes int extents and leading dimensions.
+inline void check_int_extents(const gemm_args& g) {
+  const int64_t limit = INT_MAX;
+  MVG_CHECK(g.m <= limit && g.n <= limit && g.k <= limit && g.lda <= limit && g.ldb <= limit && g.ldc <= limit &&
+                g.batch <= limit,
+            "cuda gemm: extents m=", g.m, " n=", g.n, " k=", g.k, " batch=", g.batch, " exceed cuBLAS's int range");
+}
+
 // tf32: float products on tensor cores with 10-bit mantissas (opt-in, backend/precision.hpp).
 template <class T>
 void cublas_gemm(const gemm_args& g, T alpha, const T* a, const T* b, T beta, T* c, bool tf32 = false) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "cuda gemm: float or double only");
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
-  const int64_t limit = INT_MAX;
-  MVG_CHECK(g.m <= limit && g.n <= limit && g.k <= limit && g.lda <= limit && g.ldb <= limit && g.ldc <= limit &&
-                g.batch <= limit,
-            "cuda gemm: extents m=", g.m, " n=", g.n, " k=", g.k, " batch=", g.batch, " exceed cuBLAS's int range");
+  check_int_extents(g);
   const cublasOperation_t op_a = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_b = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   // k == 0 would give cuBLAS a leading dimension of 0; with no k the product is C = beta·C.
@@ -62,10 +67,7 @@ void cublas_gemm(const gemm_args& g, T alpha, const T* a, const T* b, T beta, T*
 // tensor cores on every GPU from Ampere on.
 inline void cublas_gemm_bf16(const gemm_args& g, float alpha, const uint16_t* a, const uint16_t* b, float beta,
                              float* c) {
-  const int64_t limit = INT_MAX;
-  MVG_CHECK(g.m <= limit && g.n <= limit && g.k <= limit && g.lda <= limit && g.ldb <= limit && g.ldc <= limit &&
-                g.batch <= limit,
-            "cuda gemm: extents m=", g.m, " n=", g.n, " k=", g.k, " batch=", g.batch, " exceed cuBLAS's int range");
+  check_int_extents(g);
   const cublasOperation_t op_a = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_b = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   const auto m = static_cast<int>(g.m), n = static_cast<int>(g.n), k = static_cast<int>(g.k);
