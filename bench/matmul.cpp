@@ -1,7 +1,7 @@
 // GEMM throughput at the tiny preset's ViT shapes (batch 8, 4 slots of 64 tokens → 2048 rows),
 // through mvg's backend entry point vs. a plain Eigen product, plus large square products as the
-// machine's peaks. The last argument of the mvg cases picks the product: 0 = fp32 through Eigen,
-// 1 = fp32 through oneDNN, 2 = bf16 (fp32 where the CPU has no bf16: the label says). GFLOP/s counters.
+// machine's peaks. The last argument of the mvg cases picks the product (bench/products.hpp: Eigen
+// fp32, oneDNN fp32, bf16). GFLOP/s counters.
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>
@@ -9,6 +9,7 @@
 #include "mvg/backend/cpu/cpu.hpp"
 #include "mvg/core/random.hpp"
 #include "mvg/ops/matmul.hpp"
+#include "products.hpp"
 
 namespace {
 
@@ -23,24 +24,10 @@ void set_flops(benchmark::State& st, double flops) {
   st.counters["GFLOP/s"] = benchmark::Counter(flops * st.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 
-// The product of mode `m` for one case (see the top of this file).
-struct product_mode {
-  explicit product_mode(benchmark::State& st, int64_t m) : before(mvg::detail::onednn_fp32().load()) {
-    mvg::detail::onednn_fp32() = m != 0;
-    const auto got = mvg::cpu::set_precision(m == 2 ? mvg::precision::bf16 : mvg::precision::fp32);
-    st.SetLabel(m == 0 ? "fp32 eigen" : m == 1 ? "fp32 onednn" : got == mvg::precision::bf16 ? "bf16" : "bf16 unavailable: fp32");
-  }
-  ~product_mode() {
-    mvg::cpu::set_precision(mvg::precision::fp32);
-    mvg::detail::onednn_fp32() = before;
-  }
-  bool before;
-};
-
 // y[m, n] = x[m, k] · w[n, k]ᵀ — the layout of every Linear.
 void BM_mvg_linear_gemm(benchmark::State& st) {
   const int64_t m = st.range(0), n = st.range(1), k = st.range(2);
-  const product_mode mode(st, st.range(3));
+  const products_scope<mvg::cpu> products(st, st.range(3));
   auto a = random_vec(m * k, 1), b = random_vec(n * k, 2);
   std::vector<float> c(static_cast<size_t>(m * n));
   for (auto _ : st) {
@@ -64,7 +51,7 @@ void BM_eigen_plain_product(benchmark::State& st) {
 // Attention-shaped batched products: (batch·heads) × [T, dh]·[dh, T].
 void BM_mvg_batched_scores(benchmark::State& st) {
   const int64_t bh = st.range(0), t = st.range(1), dh = st.range(2);
-  const product_mode mode(st, st.range(3));
+  const products_scope<mvg::cpu> products(st, st.range(3));
   auto q = random_vec(bh * t * dh, 3), k = random_vec(bh * t * dh, 4);
   std::vector<float> s(static_cast<size_t>(bh * t * t));
   for (auto _ : st) {

@@ -15,34 +15,9 @@
 #include "mvg/nn/model.hpp"
 #include "mvg/ops/loss.hpp"
 #include "mvg/optim/adamw.hpp"
+#include "products.hpp"
 
 namespace {
-
-// Sets the products of argument `mode` for one case; the label says what really ran.
-template <class B>
-struct products_scope {
-  static constexpr bool gpu = requires { B::on_device; };
-  explicit products_scope(benchmark::State& st) {
-    const int64_t mode = st.range(2);
-    const mvg::precision asked = mode == 2 ? mvg::precision::bf16 : mode == 1 && gpu
-                                                                         ? mvg::precision::tf32
-                                                                         : mvg::precision::fp32;
-    if constexpr (!gpu) {
-      eigen_before = mvg::detail::onednn_fp32().load();
-      mvg::detail::onednn_fp32() = mode != 0;
-    }
-    const mvg::precision got = B::set_precision(asked);
-    std::string label = mvg::precision_name(got);
-    if constexpr (!gpu) label += mode == 0 ? " eigen" : " onednn";
-    if (got != asked) label += std::string(" (") + mvg::precision_name(asked) + " unavailable)";
-    st.SetLabel(label);
-  }
-  ~products_scope() {
-    B::set_precision(mvg::precision::fp32);
-    if constexpr (!gpu) mvg::detail::onednn_fp32() = eigen_before;
-  }
-  bool eigen_before = true;
-};
 
 template <mvg::config C, class B>
 mvg::tensor<float, B> random_pixels(int64_t batch, int64_t slots) {
@@ -57,7 +32,7 @@ void BM_inference(benchmark::State& st) {
   const int64_t batch = st.range(0);
   const bool ar = st.range(1) != 0;
   const int64_t tokens = (C.image_size / C.patch) * (C.image_size / C.patch);
-  const products_scope<B> products(st);
+  const products_scope<B> products(st, st.range(2));
   mvg::model<C, B> m(0);
   const auto px = random_pixels<C, B>(batch, ar ? 3 : 4);
   const std::vector<int64_t> decode = ar ? std::vector<int64_t>{2} : std::vector<int64_t>{3};
@@ -79,7 +54,7 @@ template <mvg::config C, class B>
 void BM_train_step(benchmark::State& st) {
   const int64_t batch = st.range(0);
   const bool ar = st.range(1) != 0;
-  const products_scope<B> products(st);
+  const products_scope<B> products(st, st.range(2));
   mvg::model<C, B> m(0);
   mvg::optim::adamw<float, B> opt(m.parameters());
   const auto px = random_pixels<C, B>(batch, ar ? 3 : 4);

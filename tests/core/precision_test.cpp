@@ -8,28 +8,12 @@
 
 #include "mvg/core/tensor.hpp"
 #include "support/backend_under_test.hpp"
+#include "support/precision_scope.hpp"
 
 using namespace mvg;
+using mvg_test::precision_scope;
 
 namespace {
-
-// Sets the backend's precision for one scope. On a CPU without bf16 the emulated product stands in
-// for oneDNN's (the same numbers up to summation order), so every machine runs a bf16 product.
-struct precision_scope {
-  explicit precision_scope(precision p) : before(test_backend::precision()) {
-    if constexpr (std::is_same_v<test_backend, cpu>) {
-      emulating_before = detail::bf16_emulation().load();
-      detail::bf16_emulation() = !detail::onednn_has_bf16();
-    }
-    test_backend::set_precision(p);
-  }
-  ~precision_scope() {
-    test_backend::set_precision(before);
-    if constexpr (std::is_same_v<test_backend, cpu>) detail::bf16_emulation() = emulating_before;
-  }
-  precision before;
-  bool emulating_before = false;
-};
 
 // One product's operands as stored, with its gemm_args; `reference` is C computed in double from
 // operands that went through `round`.

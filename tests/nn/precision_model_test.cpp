@@ -8,6 +8,7 @@
 #include "mvg/nn/model.hpp"
 #include "mvg/ops/loss.hpp"
 #include "support/backend_under_test.hpp"
+#include "support/precision_scope.hpp"
 
 using namespace mvg;
 
@@ -20,25 +21,8 @@ struct run_result {
   double loss;
 };
 
-// Sets the precision for one scope (restored even when a check fails); on a CPU without bf16 the
-// emulated product stands in.
-struct precision_scope {
-  explicit precision_scope(precision p) {
-    if constexpr (std::is_same_v<B, cpu>) {
-      emulating = detail::bf16_emulation().load();
-      detail::bf16_emulation() = !detail::onednn_has_bf16();
-    }
-    B::set_precision(p);
-  }
-  ~precision_scope() {
-    B::set_precision(precision::fp32);
-    if constexpr (std::is_same_v<B, cpu>) detail::bf16_emulation() = emulating;
-  }
-  bool emulating = false;
-};
-
 run_result forward_backward(precision p) {
-  const precision_scope scope(p);
+  const mvg_test::precision_scope scope(p);
   REQUIRE(B::effective_precision() == p);
   model_t m(5);
   constexpr int64_t n = presets::tiny.image_size, batch = 2;

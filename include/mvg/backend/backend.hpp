@@ -29,7 +29,29 @@ struct gemm_args {
   int64_t m = 0, n = 0, k = 0;
   int64_t lda = 0, ldb = 0, ldc = 0;
   int64_t batch = 1, stride_a = 0, stride_b = 0, stride_c = 0;
+  // Whether there is any product to add (else C = beta·C, or nothing at all).
+  bool multiplies() const { return m > 0 && n > 0 && k > 0 && batch > 0; }
 };
+
+namespace detail {
+// One gemm operand as stored: `rows` x `cols` at leading dimension `ld`, `batch` copies `stride` apart
+// (stride 0: one matrix shared by every product of the batch). `replicate`: a consumer that cannot
+// broadcast a shared matrix gets it once per product.
+struct stored_operand {
+  int64_t rows, cols, ld, batch, stride;
+  bool replicate = false;
+  int64_t matrices() const { return stride == 0 && !replicate ? 1 : batch; }
+  int64_t packed_size() const { return matrices() * rows * cols; }
+  // Elements from the first to one past the last one the operand's matrices touch (gaps included).
+  int64_t span() const { return (stride == 0 ? 0 : (batch - 1) * stride) + (rows - 1) * ld + cols; }
+};
+inline stored_operand operand_a(const gemm_args& g) {
+  return {g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, g.lda, g.batch, g.stride_a};
+}
+inline stored_operand operand_b(const gemm_args& g) {
+  return {g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb, g.batch, g.stride_b};
+}
+}  // namespace detail
 
 // A run of parameters that share one weight-decay flag: it ends where the next begins (the first
 // begins at 0). An optimiser lists the maximal runs of its buffer in order.

@@ -16,27 +16,9 @@
 #include "mvg/backend/backend.hpp"
 #include "mvg/backend/precision.hpp"
 
-
 namespace mvg::detail {
 
-// One operand as stored: `rows` x `cols` at leading dimension `ld`, `batch` copies `stride` apart
-// (stride 0: one matrix shared by every product of the batch).
-// replicate: pack a shared matrix once per product anyway (for a consumer that cannot broadcast it).
-struct stored_operand {
-  int64_t rows, cols, ld, batch, stride;
-  bool replicate = false;
-  int64_t matrices() const { return stride == 0 && !replicate ? 1 : batch; }
-  int64_t packed_size() const { return matrices() * rows * cols; }
-};
-
-inline stored_operand operand_a(const gemm_args& g) {
-  return {g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, g.lda, g.batch, g.stride_a};
-}
-inline stored_operand operand_b(const gemm_args& g) {
-  return {g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb, g.batch, g.stride_b};
-}
-
-// Copies the operand densely (ld = cols) into dst through `convert` (float → the packed type).
+// Copies the operand (backend.hpp's stored_operand) densely (ld = cols) into dst through `convert` (float → the packed type).
 template <class U, class F>
 void pack_operand(const stored_operand& s, const float* src, U* dst, F convert) {
   const int64_t rows = s.matrices() * s.rows, cols = s.cols;

@@ -161,7 +161,7 @@ struct cpu {
   template <class T>
   static void gemm(const gemm_args& g, T alpha, const T* a, const T* b, T beta, T* c) {
     if constexpr (std::is_same_v<T, float>) {
-      if (g.m > 0 && g.n > 0 && g.k > 0 && g.batch > 0 && effective_precision() == mvg::precision::bf16) {
+      if (g.multiplies() && effective_precision() == mvg::precision::bf16) {
         if (detail::onednn_has_bf16() && detail::gemm_bf16_onednn(g, alpha, a, b, beta, c)) return;
         return detail::gemm_bf16_emulated(g, alpha, a, b, beta, c, &gemm_fp32);
       }
@@ -174,8 +174,7 @@ struct cpu {
   // The fp32 product, whatever the precision setting: oneDNN's sgemm, or Eigen's where mvg has no
   // oneDNN or MVG_CPU_GEMM=eigen asks for it.
   static void gemm_fp32(const gemm_args& g, float alpha, const float* a, const float* b, float beta, float* c) {
-    if (g.m > 0 && g.n > 0 && g.k > 0 && g.batch > 0 && detail::onednn_fp32().load() &&
-        detail::gemm_fp32_onednn(g, alpha, a, b, beta, c))
+    if (g.multiplies() && detail::onednn_fp32().load() && detail::gemm_fp32_onednn(g, alpha, a, b, beta, c))
       return;
     gemm_eigen(g, alpha, a, b, beta, c);
   }

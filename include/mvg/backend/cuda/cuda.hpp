@@ -181,7 +181,7 @@ struct cuda {
   template <class T>
   static void gemm(const gemm_args& g, T alpha, const T* a, const T* b, T beta, T* c) {
     if constexpr (std::is_same_v<T, float>) {
-      if (precision() == mvg::precision::bf16 && g.m > 0 && g.n > 0 && g.k > 0 && g.batch > 0)
+      if (precision() == mvg::precision::bf16 && g.multiplies())
         return gemm_bf16(g, alpha, a, b, beta, c);
     }
 #if MVG_CUDA_ON_DEVICE
@@ -195,13 +195,7 @@ struct cuda {
   // Each operand is rounded to bf16 over the span its matrices cover (gaps between rows included, so
   // leading dimensions and batch strides stay as they are), then multiplied with fp32 accumulation.
   static void gemm_bf16(const gemm_args& g, float alpha, const float* a, const float* b, float beta, float* c) {
-    const auto span = [&](bool trans, int64_t rows_n, int64_t rows_t, int64_t cols_n, int64_t cols_t, int64_t ld,
-                          int64_t stride) {
-      const int64_t rows = trans ? rows_t : rows_n, cols = trans ? cols_t : cols_n;
-      return (stride == 0 ? 0 : (g.batch - 1) * stride) + (rows - 1) * ld + cols;
-    };
-    const int64_t na = span(g.trans_a, g.m, g.k, g.k, g.m, g.lda, g.stride_a);
-    const int64_t nb = span(g.trans_b, g.k, g.n, g.n, g.k, g.ldb, g.stride_b);
+    const int64_t na = detail::operand_a(g).span(), nb = detail::operand_b(g).span();
     auto ha = allocate<uint16_t>(na), hb = allocate<uint16_t>(nb);
     uint16_t *pa = ha.get(), *pb = hb.get();
     parallel_for(na, [=] MVG_HD(int64_t i) { pa[i] = detail::bf16_bits(a[i]); });
