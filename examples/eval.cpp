@@ -5,7 +5,6 @@
 // model and the baselines; the prompt count defaults to the one the checkpoint was trained with.
 #include <filesystem>
 
-#include "common/ar_share.hpp"
 #include "common/benchmark_data.hpp"
 #include "common/cli.hpp"
 #include "common/example_grids.hpp"
@@ -41,15 +40,15 @@ static void evaluate(const eval_cli& o) {
   eo.rule = rule_of(o.rule), eo.max_queries = o.max_queries;
   eval::model_method_options mo;
   mo.seed = o.seed;
-  const auto shares = example::parse_ar_shares(md.count("mvg.train.ar_share") ? md.at("mvg.train.ar_share") : "",
-                                               o.checkpoint + ": metadata 'mvg.train.ar_share'");
+  // auto: each task kind the way it was mostly trained (objectives::modes_for_shares); ar/mim: every kind so.
+  mo.mode = objectives::modes_for_shares(objectives::parse_ar_shares(
+      md.count("mvg.train.ar_share") ? md.at("mvg.train.ar_share") : "", o.checkpoint + ": metadata 'mvg.train.ar_share'"));
+  if (o.mode != "auto")
+    mo.mode.fill(o.mode == "mim" ? objectives::inference_mode::mim : objectives::inference_mode::autoregressive);
   std::string modes;
-  for (int k = 0; k < objectives::task_kinds; ++k) {  // auto: each task kind the way it was mostly trained
-    const auto trained = objectives::mode_for_share(shares[std::size_t(k)]);
-    const bool mim = o.mode == "mim" || (o.mode == "auto" && trained == objectives::inference_mode::mim);
-    mo.mode[std::size_t(k)] = mim ? objectives::inference_mode::mim : objectives::inference_mode::autoregressive;
-    modes += std::string(k ? ", " : "") + objectives::task_name(objectives::task_kind(k)) + (mim ? " MIM" : " AR");
-  }
+  for (int k = 0; k < objectives::task_kinds; ++k)
+    modes += std::string(k ? ", " : "") + objectives::task_name(objectives::task_kind(k)) +
+             (mo.mode[std::size_t(k)] == objectives::inference_mode::mim ? " MIM" : " AR");
   std::printf("mvg_eval: %s (step %s), %zu prompt pair(s), inference %s; loading the benchmark…\n",
               o.checkpoint.c_str(), md.count("mvg.step") ? md.at("mvg.step").c_str() : "?", eo.prompts, modes.c_str());
   const auto data = example::load_benchmark_data(example::cfg.image_size, o.data, example::split_list(o.tasks));

@@ -4,76 +4,20 @@
 //
 //   mvg_inventory [--size 64] [--out runs/inventory] [--data DIR] [--manifest FILE]
 //
-// Segmentation sheets have one row per split; every cell is the slice and, to its right, the slice with
-// its label overlaid (one colour per class). Per-label sets show one sample from each of several tasks.
-// Image-task sheets (<task>.png) have one row per split; every cell is input | target, plus for
-// denoising the noise alone (input − target, grey = 0, ±100 HU for CT, ±0.15 for MRI) and for
-// inpainting the hole in red.
-#include <algorithm>
-#include <array>
+// The sheets are drawn by mvg/viz/contact_sheet.hpp, which says what each cell shows.
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <string>
 
-#include "mvg/data/benchmark.hpp"
-#include "mvg/data/image_io.hpp"
-#include "mvg/data/image_tasks.hpp"
+#include "mvg/data/benchmark/benchmark.hpp"
+#include "mvg/data/benchmark/image_tasks.hpp"
+#include "mvg/viz/contact_sheet.hpp"
 
 namespace {
 
 using mvg::data::benchmark_set;
-using mvg::data::seg_sample;
-using mvg::data::image_pair;
 using mvg::data::image_task;
-
-constexpr std::array<std::array<float, 3>, 9> palette = {{{0, 0, 0},       {1, .2f, .2f}, {.2f, 1, .2f},
-                                                          {.3f, .5f, 1},   {1, 1, .2f},   {1, .3f, 1},
-                                                          {.2f, 1, 1},     {1, .6f, .2f}, {.7f, .5f, 1}}};
-
-// Pastes the grey slice and its overlay side by side at (row, col) of the sheet.
-void paste(xt::xtensor<float, 3>& sheet, const benchmark_set& set, const seg_sample& s, std::size_t row,
-           std::size_t col) {
-  const auto& img = set.image(s);
-  const std::size_t n = set.image_size;
-  for (std::size_t r = 0; r < n; ++r)
-    for (std::size_t c = 0; c < n; ++c) {
-      const float g = img(r, c);
-      const auto k = s.label(r, c);
-      const auto& rgb = palette[k == 0 ? 0 : 1 + (k - 1) % (palette.size() - 1)];
-      for (std::size_t ch = 0; ch < 3; ++ch) {
-        sheet(row + r, col + c, ch) = g;
-        sheet(row + r, col + n + c, ch) = k ? 0.55f * g + 0.45f * rgb[ch] : g;
-      }
-    }
-}
-
-// Up to `cols` samples of one split, spread evenly over the tasks and slices.
-std::vector<const seg_sample*> pick(const benchmark_set& set, mvg::data::split sp, std::size_t cols) {
-  std::vector<const seg_sample*> all;
-  if (set.tasks.size() == 1) {
-    for (const auto& s : set.tasks[0].samples(sp)) all.push_back(&s);
-  } else {
-    for (const auto& t : set.tasks)
-      if (!t.samples(sp).empty()) all.push_back(&t.samples(sp)[t.samples(sp).size() / 2]);
-  }
-  std::vector<const seg_sample*> out;
-  for (std::size_t i = 0; i < cols && i < all.size(); ++i) out.push_back(all[i * all.size() / std::min(cols, all.size())]);
-  return out;
-}
-
-void write_sheet(const benchmark_set& set, const std::filesystem::path& file, std::size_t cols = 8) {
-  const std::size_t n = set.image_size, gap = 2, cell_w = 2 * n + gap;
-  const std::vector<mvg::data::split> rows = set.test_only
-      ? std::vector{mvg::data::split::support, mvg::data::split::test}
-      : std::vector{mvg::data::split::train, mvg::data::split::test};
-  xt::xtensor<float, 3> sheet = xt::ones<float>({rows.size() * (n + gap), cols * cell_w, std::size_t{3}});
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    const auto chosen = pick(set, rows[r], cols);
-    for (std::size_t c = 0; c < chosen.size(); ++c) paste(sheet, set, *chosen[c], r * (n + gap), c * cell_w);
-  }
-  mvg::data::write_png(file, sheet);
-}
 
 void print_set(const benchmark_set& set) {
   using mvg::data::split;
@@ -95,46 +39,9 @@ void print_set(const benchmark_set& set) {
   }
 }
 
-// input | target [| noise or hole] of one pair at (row, col).
-void paste_pair(xt::xtensor<float, 3>& sheet, const image_task& t, const image_pair& p, std::size_t row,
-                std::size_t col) {
-  const std::size_t n = t.image_size;
-  const bool ct = t.recipe == "ct-lowdose";
-  for (std::size_t r = 0; r < n; ++r)
-    for (std::size_t c = 0; c < n; ++c) {
-      const float in = p.input(r, c), tg = p.target(r, c);
-      float third[3] = {1, 1, 1};
-      if (t.kind == mvg::data::image_task_kind::denoising) {
-        // CT: the window spans 3000 HU, show ±100 HU; MRI: ±0.15
-        const float d = ct ? (in - tg) * 3000.0f / 200.0f : (in - tg) / 0.3f;
-        third[0] = third[1] = third[2] = std::clamp(0.5f + d, 0.0f, 1.0f);
-      } else if (t.kind == mvg::data::image_task_kind::inpainting) {
-        third[0] = p.hole(r, c) ? 1.0f : tg, third[1] = third[2] = p.hole(r, c) ? 0.2f : tg;
-      }
-      for (std::size_t ch = 0; ch < 3; ++ch) {
-        sheet(row + r, col + c, ch) = in;
-        sheet(row + r, col + n + c, ch) = tg;
-        if (t.kind != mvg::data::image_task_kind::synthesis) sheet(row + r, col + 2 * n + c, ch) = third[ch];
-      }
-    }
-}
-
-void write_task_sheet(const image_task& t, const std::filesystem::path& file, std::size_t cols = 6) {
-  const std::size_t n = t.image_size, gap = 2, panels = t.kind == mvg::data::image_task_kind::synthesis ? 2 : 3;
-  const std::size_t cell_w = panels * n + 2 * gap;
-  const std::vector<const std::vector<image_pair>*> rows = {&t.prompt_pool(), &t.test};
-  xt::xtensor<float, 3> sheet = xt::ones<float>({rows.size() * (n + gap), cols * cell_w, std::size_t{3}});
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    const auto& list = *rows[r];
-    for (std::size_t c = 0; c < cols && c < list.size(); ++c)
-      paste_pair(sheet, t, list[c * list.size() / std::min(cols, list.size())], r * (n + gap), c * cell_w);
-  }
-  mvg::data::write_png(file, sheet);
-}
-
 void print_task(const image_task& t) {
   std::printf("%-16s %-13s %-10s %4.2f mm  %s %4zu  test %4zu\n", t.name.c_str(), t.recipe.c_str(),
-              mvg::data::kind_name(t.kind), t.slice_mm, t.test_only ? "support" : "train  ", t.prompt_pool().size(),
+              mvg::data::task_name(t.kind), t.slice_mm, t.test_only ? "support" : "train  ", t.prompt_pool().size(),
               t.test.size());
   std::printf("  %s\n", t.description.c_str());
   if (!t.measured.empty()) {
@@ -164,7 +71,7 @@ int main(int argc, char** argv) try {
   std::filesystem::create_directories(out);
   for (const auto& set : bench.sets) {
     print_set(set);
-    write_sheet(set, out / (set.name + ".png"));
+    mvg::viz::write_set_sheet(set, out / (set.name + ".png"));
   }
   mvg::data::image_task_options iopt;
   iopt.image_size = opt.image_size, iopt.manifest = opt.manifest, iopt.data_dir = opt.data_dir;
@@ -172,7 +79,7 @@ int main(int argc, char** argv) try {
   std::printf("\nimage-to-image tasks at %zu² (loaded in %.2f s)\n", opt.image_size, tasks.load_seconds);
   for (const auto& t : tasks.tasks) {
     print_task(t);
-    write_task_sheet(t, out / (t.name + ".png"));
+    mvg::viz::write_task_sheet(t, out / (t.name + ".png"));
   }
   std::printf("contact sheets: %s/<set or task>.png\n", out.string().c_str());
   return 0;

@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 [ -x scripts/fetch_data.sh ] && scripts/fetch_data.sh
+# The include order of include/mvg and its diagram in docs/design.md (seconds; fails before the build).
+python3 scripts/check_layers.py --self-test && python3 scripts/check_layers.py
 jobs=$(nproc)
 # Ninja for fresh build trees: it schedules compile jobs across targets (make serialises per target),
 # which cut the sanitizer stage's build from 5 min 21 s to 3 min 29 s on 2 cores. An existing tree

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include <mvg/data/benchmark.hpp>
-#include <mvg/data/image_tasks.hpp>
+#include <mvg/data/benchmark/benchmark.hpp>
+#include <mvg/data/benchmark/image_tasks.hpp>
 
 namespace example {
 

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include <mvg/data/geometry.hpp>
-#include <mvg/data/image_io.hpp>
-#include <mvg/data/intensity.hpp>
-#include <mvg/data/nifti.hpp>
+#include <mvg/data/prep/geometry.hpp>
+#include <mvg/data/formats/image_io.hpp>
+#include <mvg/data/prep/intensity.hpp>
+#include <mvg/data/formats/nifti.hpp>
 
 namespace example {
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <mvg/io/atomic_file.hpp>
+#include <mvg/eval/results.hpp>
 #include <mvg/objectives/sample.hpp>
 #include <mvg/viz/line_plot.hpp>
 
@@ -60,6 +61,24 @@ inline std::vector<log_row> read_log(const std::string& path, long until) {
             ", expected ", until);
   return rows;
 }
+
+// The progress line's loss per task kind: an exponential moving average (0.9) of each kind's steps.
+class loss_summary {
+public:
+  std::string add(mvg::objectives::task_kind kind, double loss) {
+    double& e = ema_[std::size_t(kind)];
+    e = std::isnan(e) ? loss : 0.9 * e + 0.1 * loss;
+    std::string text = "loss";
+    for (int k = 0; k < mvg::objectives::task_kinds; ++k)
+      if (!std::isnan(ema_[std::size_t(k)]))
+        text += " " + std::string(mvg::objectives::task_name(mvg::objectives::task_kind(k))).substr(0, 3) + " " +
+                mvg::eval::format_value(ema_[std::size_t(k)], 4);
+    return text;
+  }
+
+private:
+  std::array<double, mvg::objectives::task_kinds> ema_{NAN, NAN, NAN, NAN};
+};
 
 // Exponential moving average of each task kind's loss against the step.
 inline void write_loss_png(const std::string& path, const std::vector<log_row>& rows, const std::string& title) {

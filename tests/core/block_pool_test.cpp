@@ -7,7 +7,7 @@
 
 #include "mvg/backend/block_pool.hpp"
 #include "mvg/backend/cpu/cpu.hpp"
-#include "mvg/core/tensor.hpp"
+#include "mvg/tensor/tensor.hpp"
 
 namespace {
 struct fake_driver {

@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "mvg/core/tensor.hpp"
+#include "mvg/tensor/tensor.hpp"
 #include "support/backend_under_test.hpp"
 #include "support/precision_scope.hpp"
 

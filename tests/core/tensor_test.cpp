@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/backend_under_test.hpp"
-#include "mvg/core/tensor.hpp"
+#include "mvg/tensor/tensor.hpp"
 
 using namespace mvg;
 using ftensor = tensor<float, test_backend>;

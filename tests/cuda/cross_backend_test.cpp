@@ -2,6 +2,10 @@
 // inputs: values and input gradients must agree within a tolerance scaled by the dtype's epsilon.
 // Built twice (tests/cuda/CMakeLists.txt): against the thrust host build of mvg::cuda (CI, no GPU)
 // and, with nvcc, against the GPU (cuBLAS products, device kernels, device memory).
+// In the host build mvg::cuda::gemm is Eigen's product (cpu::gemm_eigen). mvg::cpu multiplies doubles
+// with the same Eigen code and floats with oneDNN's sgemm, so there the double matmul, linear and
+// attention cases compare Eigen with itself (they check the layout and element-wise code around the
+// products), and the float cases compare Eigen with oneDNN. Only the nvcc build tests cuBLAS.
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <set>
 
-#include "mvg/data/benchmark.hpp"
+#include "mvg/data/benchmark/benchmark.hpp"
 #include "support.hpp"
 
 using namespace mvg::data;

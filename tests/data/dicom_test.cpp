@@ -1,11 +1,11 @@
 // DICOM hostile input: GDCM allocates each element's declared length before reading it and asserts
 // (aborting the process) on misplaced item tags, so our reader checks the file's structure first
-// (include/mvg/data/dicom_structure.hpp). The inputs are the fuzzer's findings (tests/fuzz/regressions/dicom).
+// (include/mvg/data/formats/dicom_structure.hpp). The inputs are the fuzzer's findings (tests/fuzz/regressions/dicom).
 #include <catch2/catch.hpp>
 
 #include <cstring>
 
-#include "mvg/data/dicom.hpp"
+#include "mvg/data/formats/dicom.hpp"
 #include "support.hpp"
 
 using Catch::Contains;

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "mvg/data/image_io.hpp"
+#include "mvg/data/formats/image_io.hpp"
 #include "support.hpp"
 
 using Catch::Contains;

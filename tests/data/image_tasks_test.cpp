@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "mvg/data/image_tasks.hpp"
+#include "mvg/data/benchmark/image_tasks.hpp"
 #include "mvg/eval/noise2noise.hpp"
 #include "support.hpp"
 

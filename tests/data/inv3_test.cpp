@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "mvg/data/inv3.hpp"
+#include "mvg/data/formats/inv3.hpp"
 #include "support.hpp"
 #include "support/inv3_writer.hpp"
 

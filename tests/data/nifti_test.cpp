@@ -6,7 +6,7 @@
 #include <limits>
 #include <set>
 
-#include "mvg/data/nifti.hpp"
+#include "mvg/data/formats/nifti.hpp"
 #include "support.hpp"
 
 using Catch::Contains;

@@ -3,12 +3,12 @@
 
 #include <numeric>
 
-#include "mvg/data/augment.hpp"
-#include "mvg/data/geometry.hpp"
-#include "mvg/data/intensity.hpp"
-#include "mvg/data/inv3.hpp"
-#include "mvg/data/labels.hpp"
-#include "mvg/data/nifti.hpp"
+#include "mvg/data/prep/augment.hpp"
+#include "mvg/data/prep/geometry.hpp"
+#include "mvg/data/prep/intensity.hpp"
+#include "mvg/data/formats/inv3.hpp"
+#include "mvg/data/prep/labels.hpp"
+#include "mvg/data/formats/nifti.hpp"
 #include "support.hpp"
 
 using namespace mvg::data;

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <numbers>
 
-#include "mvg/data/noise.hpp"
-#include "mvg/data/radon.hpp"
+#include "mvg/data/simulate/noise.hpp"
+#include "mvg/data/simulate/radon.hpp"
 
 using namespace mvg::data;
 

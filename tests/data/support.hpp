@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "mvg/data/benchmark.hpp"
+#include "mvg/data/benchmark/benchmark.hpp"
 
 namespace mvg_test {
 

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "data/support.hpp"
-#include "mvg/data/image_tasks.hpp"
+#include "mvg/data/benchmark/image_tasks.hpp"
 #include "mvg/eval/benchmark_eval.hpp"
 
 using namespace mvg;
@@ -109,7 +109,7 @@ TEST_CASE("image-task scores of fixed predictions equal the metric functions", "
       for (auto& v : p) v = std::min(1.f, v + 0.05f);
       mae += eval::mae(p, t.test[i].target), psnr += eval::psnr(p, t.test[i].target), ssim += eval::ssim(p, t.test[i].target);
       eval::gray_image x = t.test[i].input;
-      if (t.kind == data::image_task_kind::synthesis)
+      if (t.kind == data::task_kind::synthesis)
         for (auto& v : x) v = static_cast<float>(std::clamp(a * v + b0, 0.0, 1.0));
       in_mae += eval::mae(x, t.test[i].target);
       if (t.test[i].hole.size()) hole_mae += eval::mae(t.test[i].input, t.test[i].target, t.test[i].hole);
@@ -119,9 +119,9 @@ TEST_CASE("image-task scores of fixed predictions equal the metric functions", "
     REQUIRE(row(rows, t.name, "fixed", "ssim") == Approx(ssim / 7).epsilon(1e-12));
     REQUIRE(row(rows, t.name, "input", "mae") == Approx(in_mae / 7).epsilon(1e-12));
     REQUIRE(row(rows, t.name, "fixed", "mae") > 0.001);
-    if (t.kind == data::image_task_kind::inpainting)
+    if (t.kind == data::task_kind::inpainting)
       REQUIRE(row(rows, t.name, "input", "mae_hole") == Approx(hole_mae / 7).epsilon(1e-12));
-    if (t.kind == data::image_task_kind::synthesis) REQUIRE(std::abs(a - 1.0) + std::abs(b0) > 1e-3);
+    if (t.kind == data::task_kind::synthesis) REQUIRE(std::abs(a - 1.0) + std::abs(b0) > 1e-3);
   }
 }
 

@@ -1,7 +1,7 @@
 // Fuzz target: the InVesalius .inv3 reader (gzip → tar → XML plists + raw volumes). The first byte
 // picks 0: the rest gzip-compressed (the fuzzer mutates the tar and plists), 1: the rest as the file.
 #include "fuzz_support.hpp"
-#include "mvg/data/inv3.hpp"
+#include "mvg/data/formats/inv3.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

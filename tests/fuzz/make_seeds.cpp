@@ -10,10 +10,10 @@
 
 #include "fuzz_support.hpp"
 #include "micro_model.hpp"
-#include "mvg/data/dicom.hpp"
-#include "mvg/data/image_io.hpp"
-#include "mvg/data/inv3.hpp"
-#include "mvg/data/nifti.hpp"
+#include "mvg/data/formats/dicom.hpp"
+#include "mvg/data/formats/image_io.hpp"
+#include "mvg/data/formats/inv3.hpp"
+#include "mvg/data/formats/nifti.hpp"
 #include "mvg/io/train_state.hpp"
 #include "support/inv3_writer.hpp"
 

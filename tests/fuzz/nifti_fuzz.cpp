@@ -2,7 +2,7 @@
 // compressed into a .nii.gz (the fuzzer mutates the header and voxels, the stream stays valid); 2 the
 // rest as a raw .nii.gz (mutated gzip streams).
 #include "fuzz_support.hpp"
-#include "mvg/data/nifti.hpp"
+#include "mvg/data/formats/nifti.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

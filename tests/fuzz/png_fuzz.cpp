@@ -1,7 +1,7 @@
 // Fuzz target: the image path (PNG/JPEG through stb_image behind our size checks). The first byte picks
 // the channel conversion (0 = the file's own, 1..4).
 #include "fuzz_support.hpp"
-#include "mvg/data/image_io.hpp"
+#include "mvg/data/formats/image_io.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

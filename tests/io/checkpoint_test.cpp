@@ -116,11 +116,10 @@ TEST_CASE("bad checkpoints are rejected with clear errors and leave the model un
   fs::remove_all(dir);
 }
 
-#include "mvg/io/optimizer_state.hpp"
 #include "mvg/ops/loss.hpp"
 
 TEST_CASE("resuming from weights + optimizer state continues bit-exactly", "[io]") {
-  const std::string dir = temp_dir(), w = dir + "/model.safetensors", o = dir + "/optimizer.safetensors";
+  const std::string dir = temp_dir(), o = dir + "/train_state.safetensors";
   using T = model_t::tensor_type;
   mvg::rng g(3);
   std::vector<float> px(2 * 3 * 256), tg(2 * 2 * 256);
@@ -139,21 +138,19 @@ TEST_CASE("resuming from weights + optimizer state continues bit-exactly", "[io]
   model_t a(1);
   optim::adamw<float, test_backend> opt_a(a.parameters());
   for (int i = 0; i < 3; ++i) step(a, opt_a);
-  io::save_checkpoint(w, a);
-  io::save_optimizer(o, opt_a, a.parameters());
+  io::save_train_state(o, a, opt_a, {});
   const float next_a = step(a, opt_a);
 
   model_t b(99);
   optim::adamw<float, test_backend> opt_b(b.parameters());
-  io::load_checkpoint(w, b);
-  io::load_optimizer(o, opt_b, b.parameters());
+  io::load_train_state(o, b, opt_b);
   REQUIRE(opt_b.steps() == 3);
   const float next_b = step(b, opt_b);
   REQUIRE(next_a == next_b);
   REQUIRE(a.parameters().values().to_host() == b.parameters().values().to_host());
 
   edit_header(o, dir + "/bad.safetensors", [](auto& j) { j.erase("exp_avg_sq.norm.bias"); });
-  REQUIRE_THROWS_WITH(io::load_optimizer(dir + "/bad.safetensors", opt_b, b.parameters()),
+  REQUIRE_THROWS_WITH(io::load_train_state(dir + "/bad.safetensors", b, opt_b),
                       Contains("'exp_avg_sq.norm.bias' is missing"));
   fs::remove_all(dir);
 }

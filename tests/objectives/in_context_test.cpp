@@ -67,7 +67,7 @@ TEST_CASE("a small model learns the in-context task and beats copying the prompt
     std::vector<sample> b;
     for (int i = 0; i < batch; ++i) b.push_back(make(train));
     m.parameters().zero_grad();
-    autograd::backward(ar(m, b));
+    autograd::backward(ar(m, b, train));
     opt.step(lr(step));
   }
   // Held-out samples from another seed; both methods decoded with the prompt's colors.
@@ -147,7 +147,7 @@ TEST_CASE("a small model learns to copy the prompt label position by position", 
     std::vector<sample> b;
     for (int i = 0; i < 8; ++i) b.push_back(copy_sample(train));
     m.parameters().zero_grad();
-    autograd::backward(ar(m, b));
+    autograd::backward(ar(m, b, train));
     opt.step(lr(step));
   }
   rng test(99);

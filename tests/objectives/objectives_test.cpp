@@ -6,6 +6,7 @@
 #include "mvg/backend/cpu/cpu.hpp"
 #include "mvg/objectives/hybrid.hpp"
 #include "mvg/objectives/inference.hpp"
+#include "mvg/objectives/pretrain.hpp"
 
 using namespace mvg;
 using namespace mvg::objectives;
@@ -70,19 +71,20 @@ TEST_CASE("MIM: the loss gradient w.r.t. unmasked target pixels is exactly 0", "
   std::vector<sample> batch = {make_sample(g, 1, true), make_sample(g, 1, true)};
   mim_objective mim{{0.5, mask_strategy::block, false}};
   rng g2(11);  // the objective's mask draws; replayed below from the same seed
-    fvar target(model_t::tensor_type::zeros({2, 2, 16, 16}), true);
+  const auto staged = mim.stage(m, batch, g2);
+  // The staged targets are the canvas label slots, as uploaded once.
   {
-    // Fill the target with the canvas label slots, as the objective would.
-    auto t = target.value().to_host();
-    for (int b = 0; b < 2; ++b) {
-      std::copy(batch[b].prompt_labels[0].begin(), batch[b].prompt_labels[0].end(), t.begin() + (b * 2) * 256);
-      std::copy(batch[b].target.begin(), batch[b].target.end(), t.begin() + (b * 2 + 1) * 256);
-    }
-    target.value().copy_from(model_t::tensor_type::from_host({2, 2, 16, 16}, t));
+    const auto t = staged.target.to_host();
+    for (int b = 0; b < 2; ++b)
+      for (int i = 0; i < 256; ++i) {
+        REQUIRE(t[(b * 2) * 256 + i] == batch[b].prompt_labels[0].flat(i));
+        REQUIRE(t[(b * 2 + 1) * 256 + i] == batch[b].target.flat(i));
+      }
   }
+  fvar target(staged.target.clone(), true);
   m.parameters().zero_grad();
   autograd::current_tape().clear();
-  auto loss = mim(m, batch, g2, &target);
+  auto loss = ops::regression_loss(staged.forward(m), target, &staged.weight, mim.loss);
   autograd::backward(loss);
   const auto grad = target.grad().to_host();
   // Recompute the masks exactly as the objective drew them (per sample, in order).
@@ -105,6 +107,9 @@ TEST_CASE("MIM: the loss gradient w.r.t. unmasked target pixels is exactly 0", "
   }
   REQUIRE(masked > 0);
   REQUIRE(unmasked > 0);
+  // The objective itself computes this same loss from the same draws.
+  rng g4(11);
+  REQUIRE(mim(m, batch, g4).value().item() == loss.value().item());
 }
 
 TEST_CASE("MIM masks the configured fraction of label-slot tokens only", "[objectives]") {
@@ -128,7 +133,7 @@ TEST_CASE("AR trains all label predictions in one pass: its loss is the mean of 
   std::vector<sample> batch = {make_sample(g, 2, true), make_sample(g, 2, true)};
   ar_objective ar;
   autograd::no_grad ng;
-  const float one_pass = ar(m, batch).value().item();
+  const float one_pass = ar(m, batch, g).value().item();
   // Per pair, separately: a sequence ending at that pair's image, predicting its label.
   double separate = 0;
   for (int i = 0; i <= 2; ++i) {
@@ -179,7 +184,7 @@ TEST_CASE("AR: segmentation's no-prompt prediction weighs segmentation_first_wei
   auto loss = [&](float w) {
     ar_objective ar;
     ar.segmentation_first_weight = w;
-    return double(ar(m, batch).value().item());
+    return double(ar(m, batch, g).value().item());
   };
   // One pair: L(w) = (w·l0 + l1) / (w + 1), so L(0) = l1 and l0 = 2·L(1) − L(0).
   const double l1 = loss(0.f), l0 = 2 * loss(1.f) - l1;
@@ -244,4 +249,29 @@ TEST_CASE("inference API: AR and MIM predictions have the query size and segment
   for (auto v : seg) REQUIRE((v == 0 || v == 2 || v == 4));
   const auto bin = segment(m, {s.prompt_images[0]}, {pl}, s.query, coloring_scheme::binary, g);
   for (auto v : bin) REQUIRE((v == 0 || v == 2 || v == 4));
+}
+
+TEST_CASE("every objective takes drop-path from its generator argument, and none without one", "[objectives]") {
+  constexpr config dropping{.image_size = 16, .patch = 4, .embed_dim = 16, .depth = 4, .heads = 2, .mlp_ratio = 2,
+                            .decoder_channels = 4, .drop_path = 0.5};
+  model<dropping, cpu> m(1);
+  rng g(6);
+  const std::vector<sample> batch = {make_sample(g, 1, true), make_sample(g, 1, true)};
+  auto check = [&](const auto& objective, const char* name) {
+    INFO(name);
+    auto loss = [&](uint64_t dp_seed, bool with_drop_path) {
+      rng draws(3), dp(dp_seed);  // the same mask draws every time; only drop-path varies
+      return double(objective(m, batch, draws, with_drop_path ? &dp : nullptr).value().item());
+    };
+    // No generator: no drop-path, so the loss is the same on every call.
+    REQUIRE(loss(1, false) == loss(2, false));
+    // With one, blocks are dropped at random: the loss moves with the generator's seed.
+    const double a = loss(1, true), b = loss(2, true), c = loss(3, true);
+    REQUIRE((a != b || b != c));
+    REQUIRE((a != loss(1, false) || b != loss(1, false)));
+  };
+  autograd::no_grad ng;
+  check(ar_objective{}, "autoregressive");
+  check(mim_objective{}, "masked image modeling");
+  check(pretrain_objective{}, "pretraining");
 }

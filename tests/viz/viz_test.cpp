@@ -9,7 +9,7 @@
 #include <tuple>
 #include <unistd.h>
 
-#include "mvg/data/image_io.hpp"
+#include "mvg/data/formats/image_io.hpp"
 #include "mvg/viz/canvas.hpp"
 #include "mvg/viz/grid.hpp"
 #include "mvg/viz/text.hpp"

@@ -14,7 +14,7 @@
 #include <memory>
 #include <vector>
 
-#include "mvg/core/tensor.hpp"
+#include "mvg/tensor/tensor.hpp"
 
 namespace mvg {
 namespace autograd {

@@ -6,6 +6,8 @@
 // slices, alternating below/above so k = 2 gives one on each side), retrieval (highest normalised
 // cross-correlation between images; uses the query image, never its label). Results are pool
 // indices, best (or nearest) first; fewer than k only when the pool is smaller than k.
+// Training draws its prompts by its own rule (training_prompts, at the end): random slices of the
+// same training pool within a distance band of the query, so that test-time distances are covered.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -15,7 +17,8 @@
 #include <vector>
 
 #include "mvg/core/error.hpp"
-#include "mvg/data/benchmark.hpp"
+#include "mvg/core/random.hpp"
+#include "mvg/data/benchmark/benchmark.hpp"
 
 namespace mvg::data {
 
@@ -127,6 +130,29 @@ inline std::vector<std::size_t> select_prompts(const benchmark_set& set, const s
     }
   }
   return {};
+}
+
+// The training prompt rule: n distinct entries of `pool` (anything with a `.slice`) other than entry q
+// and its slice, drawn uniformly from those within [min_distance, max_distance] slices of the query,
+// then from nearer ones, then from farther ones.
+template <class Pool>
+std::vector<std::size_t> training_prompts(const Pool& pool, std::size_t q, std::size_t n, std::size_t min_distance,
+                                          std::size_t max_distance, rng& g) {
+  std::vector<std::size_t> in_range, nearer, rest;
+  for (std::size_t i = 0; i < pool.size(); ++i) {
+    if (i == q || pool[i].slice == pool[q].slice) continue;
+    const std::size_t d = pool[i].slice > pool[q].slice ? pool[i].slice - pool[q].slice : pool[q].slice - pool[i].slice;
+    (d > max_distance ? rest : d < min_distance ? nearer : in_range).push_back(i);
+  }
+  std::vector<std::size_t> out;
+  for (auto* src : {&in_range, &nearer, &rest})
+    while (out.size() < n && !src->empty()) {
+      const std::size_t j = static_cast<std::size_t>(g.below(src->size()));
+      out.push_back((*src)[j]);
+      src->erase(src->begin() + static_cast<std::ptrdiff_t>(j));
+    }
+  MVG_CHECK(out.size() == n, "training prompts: not enough distinct prompt slices (", out.size(), " of ", n, ")");
+  return out;
 }
 
 }  // namespace mvg::data

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "mvg/data/benchmark.hpp"
-#include "mvg/data/image_tasks.hpp"
+#include "mvg/data/benchmark/benchmark.hpp"
+#include "mvg/data/benchmark/image_tasks.hpp"
 #include "mvg/data/prompts.hpp"
 #include "mvg/eval/image_metrics.hpp"
 #include "mvg/eval/noise2noise.hpp"
@@ -131,7 +131,7 @@ inline image_method input_baseline() {
     std::vector<gray_image> out;
     for (const auto& q : qs) {
       gray_image x = q.query->input;
-      if (q.task->kind == data::image_task_kind::synthesis) {
+      if (q.task->kind == data::task_kind::synthesis) {
         const auto [a, b] = intensity_match(*q.task);
         for (auto& v : x) v = static_cast<float>(std::clamp(a * v + b, 0.0, 1.0));
       }
@@ -185,7 +185,7 @@ inline std::vector<result_row> evaluate_image_tasks(const data::image_task_set& 
   for (const auto& task : tasks.tasks) {
     const auto qs = image_queries(task, o);
     if (qs.empty()) continue;
-    const std::string kind = data::kind_name(task.kind);
+    const std::string kind = data::task_name(task.kind);
     for (const auto& m : methods) {
       const auto preds = m.run(qs);
       MVG_CHECK(preds.size() == qs.size(), "evaluate_image_tasks: method ", m.name, " returned ", preds.size(),

@@ -17,7 +17,6 @@
 #include "mvg/objectives/coloring.hpp"
 #include "mvg/objectives/hybrid.hpp"
 #include "mvg/objectives/inference.hpp"
-#include "mvg/objectives/task_sampler.hpp"
 
 namespace mvg::eval {
 
@@ -62,11 +61,9 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
     std::vector<bool> empty(qs.size(), false);
     auto build = [&](const seg_query& q) {
       const std::size_t i = static_cast<std::size_t>(&q - qs.data());
-      std::vector<int> classes;
-      for (std::size_t p = 0; p < q.prompts.size(); ++p)
-        for (int c : objectives::classes_present(q.prompt_label(p)))
-          if (std::find(classes.begin(), classes.end(), c) == classes.end()) classes.push_back(c);
-      std::sort(classes.begin(), classes.end());
+      std::vector<const objectives::label_map*> labels;
+      for (std::size_t p = 0; p < q.prompts.size(); ++p) labels.push_back(&q.prompt_label(p));
+      const std::vector<int> classes = objectives::prompt_classes(labels);
       empty[i] = classes.empty();
       rng g(o.seed ^ (0x9E3779B97F4A7C15ull * (q.index + 1)) ^ std::hash<std::string>{}(q.set->name + "/" + q.task->name));
       maps[i] = objectives::random_mapping(classes, g, o.colors);
@@ -95,7 +92,7 @@ image_method model_restorer(const Model& m, model_method_options o = {}) {
     std::vector<gray_image> out(qs.size());
     auto build = [](const image_query& q) {
       objectives::sample s;
-      s.kind = objectives::kind_of(q.task->kind);
+      s.kind = q.task->kind;
       for (const auto* p : q.prompts) {
         s.prompt_images.push_back(p->input);
         s.prompt_labels.push_back(p->target);
@@ -113,9 +110,9 @@ image_method model_restorer(const Model& m, model_method_options o = {}) {
       out[i] = std::move(p);
     };
     if (qs.empty()) return out;
-    const auto kind = objectives::kind_of(qs.front().task->kind);
+    const auto kind = qs.front().task->kind;
     for (const auto& q : qs)  // one mode per call: benchmark_eval asks one task at a time
-      MVG_CHECK(objectives::kind_of(q.task->kind) == kind, "model_restorer: queries of ", q.task->name,
+      MVG_CHECK(q.task->kind == kind, "model_restorer: queries of ", q.task->name,
                 " and of ", qs.front().task->name, " are of different task kinds; pass one kind per call");
     detail::answer_in_batches(m, qs, o.batch, o.mode[static_cast<std::size_t>(kind)], build, finish);
     return out;

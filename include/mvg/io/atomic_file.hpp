@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <atomic>
 #include <cstring>
+#include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -33,6 +35,9 @@ inline void write_all(int fd, const char* p, std::size_t n, const std::string& p
 // Calls fill(sink) where sink(const char*, size_t) appends bytes; then commits atomically.
 template <class Fill>
 void write_atomically(const std::string& path, Fill&& fill) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent))
+    ::mvg::detail::fail(path, ": output folder ", parent.string(), " does not exist");
   // Unique per process and call, so concurrent writers of one path never share a temporary file.
   static std::atomic<unsigned> counter{0};
   const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
@@ -63,6 +68,9 @@ void write_atomically(const std::string& path, Fill&& fill) {
 
 inline void write_file_atomically(const std::string& path, std::string_view bytes) {
   write_atomically(path, [&](auto&& sink) { sink(bytes.data(), bytes.size()); });
+}
+inline void write_file_atomically(const std::string& path, std::span<const std::uint8_t> bytes) {
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 // Removes the "<path>.tmp.*" files a writer killed mid-write left behind (SIGKILL runs no cleanup).

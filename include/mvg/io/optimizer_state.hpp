@@ -1,7 +1,6 @@
-// mvg/io/optimizer_state.hpp: AdamW state beside a checkpoint, in a companion safetensors file
-// (the PyTorch habit of a separate optimizer state_dict): tensors "exp_avg.<param>" and
-// "exp_avg_sq.<param>" (float32, the parameter's shape) and metadata "mvg.adamw.step".
-// Loading validates every tensor before changing any state.
+// mvg/io/optimizer_state.hpp: the AdamW state as safetensors entries, for the train-state file
+// (train_state.hpp): tensors "exp_avg.<param>" and "exp_avg_sq.<param>" (float32, the parameter's
+// shape) and metadata "mvg.adamw.step". Loading validates every tensor before changing any state.
 #pragma once
 #include <string>
 
@@ -60,21 +59,5 @@ void read_moments(const safetensors_file& f, optim::adamw<T, B>& opt, const para
   opt.set_steps(step);
 }
 }  // namespace detail
-
-template <class T, backend B>
-void save_optimizer(const std::string& path, optim::adamw<T, B>& opt, const param_set<T, B>& ps) {
-  std::vector<float> m32, v32;
-  std::vector<st_out> out;
-  detail::moment_entries(opt, ps, m32, v32, out);
-  write_safetensors(path, out, {{"mvg.format", "1"}, {"mvg.adamw.step", std::to_string(opt.steps())}});
-}
-
-template <class T, backend B>
-void load_optimizer(const std::string& path, optim::adamw<T, B>& opt, const param_set<T, B>& ps) {
-  const auto f = safetensors_file::read(path);
-  const int64_t step = detail::adamw_step(f);
-  detail::check_moments(f, ps);
-  detail::read_moments(f, opt, ps, step);
-}
 
 }  // namespace mvg::io

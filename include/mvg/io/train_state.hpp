@@ -41,4 +41,23 @@ std::map<std::string, std::string> load_train_state(const std::string& path, Mod
   return f.metadata();
 }
 
+// A resumed run trains with the options it started with. `now`: this run's options (name → canonical
+// text), stored by save_train_state's caller as "mvg.train.<name>"; `older`: what a state written before
+// an option existed trained with. Throws naming the flag (--name, '_' as '-') and both values.
+inline void check_resume_options(const std::map<std::string, std::string>& md,
+                                 const std::map<std::string, std::string>& now,
+                                 const std::map<std::string, std::string>& older, const std::string& file) {
+  for (const auto& [k, v] : now) {
+    const auto it = md.find("mvg.train." + k);
+    const auto fallback = older.find(k);
+    MVG_CHECK(it != md.end() || fallback != older.end(), file, ": metadata 'mvg.train.", k,
+              "' is missing (not a state mvg_train wrote)");
+    const std::string& saved = it != md.end() ? it->second : fallback->second;
+    std::string flag = k;
+    for (char& c : flag) c = c == '_' ? '-' : c;
+    MVG_CHECK(saved == v, "--", flag, " is '", v, "' but the run in ", file, " used '", saved,
+              "' (a resumed run keeps its options)");
+  }
+}
+
 }  // namespace mvg::io

@@ -12,11 +12,12 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <type_traits>
 #include <vector>
 
 #include "mvg/core/error.hpp"
 #include "mvg/core/random.hpp"
-#include "mvg/data/geometry.hpp"
+#include "mvg/data/prep/geometry.hpp"
 
 namespace mvg::objectives {
 
@@ -46,14 +47,24 @@ struct palette {
   float level(int i) const { return levels == 1 ? 1.f : min_level + (1.f - min_level) * float(i) / float(levels - 1); }
 };
 
-inline std::vector<int> classes_present(const label_map& l) {
+// The classes (not background) present in any of `labels`, ascending: what one coloring of a prompt
+// (and its query) must give colors to. `labels` holds label maps or pointers to them.
+template <class Labels>
+std::vector<int> prompt_classes(const Labels& labels) {
   std::vector<bool> seen(256, false);
-  for (auto v : l) seen[v] = true;
+  for (const auto& l : labels) {
+    if constexpr (std::is_pointer_v<std::decay_t<decltype(l)>>) {
+      for (auto v : *l) seen[v] = true;
+    } else {
+      for (auto v : l) seen[v] = true;
+    }
+  }
   std::vector<int> out;
   for (int c = 1; c < 256; ++c)
     if (seen[c]) out.push_back(c);
   return out;
 }
+inline std::vector<int> classes_present(const label_map& l) { return prompt_classes(std::vector{&l}); }
 
 // Random coloring: distinct palette levels for `classes`, drawn without replacement.
 inline color_mapping random_mapping(const std::vector<int>& classes, rng& g, const palette& p = {}) {

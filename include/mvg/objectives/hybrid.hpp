@@ -2,8 +2,12 @@
 //   task sampling: segmentation 0.5, the other kinds share 0.5 (renormalised over the kinds a
 //   trainer actually has); objective per task kind: segmentation 100% autoregressive, the others
 //   90% MIM / 10% autoregressive. Seeded: the same rng gives the same sequence of draws.
+// Every objective keeps one contract, the `objective` concept: loss = o(model, batch, g, drop_path),
+// where g is the objective's own randomness (masks; AR draws none) and drop_path the generator of the
+// model's stochastic depth (nullptr: off). pretrain_objective keeps it too.
 #pragma once
 #include <array>
+#include <concepts>
 
 #include "mvg/objectives/autoregressive.hpp"
 #include "mvg/objectives/inference.hpp"
@@ -12,6 +16,11 @@
 namespace mvg::objectives {
 
 enum class objective_kind { autoregressive, mim };
+
+template <class O, class Model>
+concept objective = requires(const O& o, const Model& m, const std::vector<sample>& batch, rng& g, rng* drop_path) {
+  { o(m, batch, g, drop_path) } -> std::same_as<typename Model::var_type>;
+};
 
 struct hybrid_options {
   std::array<double, task_kinds> p_autoregressive{1.0, 0.1, 0.1, 0.1};
@@ -48,9 +57,10 @@ public:
 
   // The loss of one batch (all of one task kind) under the drawn objective.
   template <class Model>
+    requires objective<Ar, Model> && objective<Mim, Model>
   typename Model::var_type loss(const Model& m, const std::vector<sample>& batch, objective_kind o, rng& g,
                                 rng* drop_path = nullptr) const {
-    return o == objective_kind::autoregressive ? ar_(m, batch, drop_path) : mim_(m, batch, g);
+    return o == objective_kind::autoregressive ? ar_(m, batch, g, drop_path) : mim_(m, batch, g, drop_path);
   }
 
   const hybrid_options& options() const { return opt_; }

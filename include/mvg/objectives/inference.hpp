@@ -10,7 +10,7 @@
 #include "mvg/nn/model.hpp"
 #include "mvg/objectives/coloring.hpp"
 #include "mvg/objectives/mim.hpp"
-#include "mvg/objectives/sample.hpp"
+#include "mvg/objectives/staging.hpp"
 
 namespace mvg::objectives {
 
@@ -24,22 +24,33 @@ std::vector<data::image2d<float>> predict(const Model& m, const std::vector<samp
   constexpr int64_t n = Model::cfg.image_size, grid = Model::cfg.grid();
   autograd::no_grad guard;
   const int64_t pairs = static_cast<int64_t>(batch.empty() ? 0 : batch[0].pairs());
-  typename Model::var_type pred;
+  staged_batch<T, Bk> st;
   if (mode == inference_mode::autoregressive) {
-    const auto px = sequence_pixels<T, Bk>(batch, n, false);
-    pred = m.forward(px, sequence_roles(pairs, 2 * pairs + 1), nullptr, attention_kind::block_causal, {2 * pairs});
+    st.pixels = sequence_pixels<T, Bk>(batch, n, false);
+    st.roles = sequence_roles(pairs, 2 * pairs + 1);
+    st.attention = attention_kind::block_causal;
+    st.decode = {2 * pairs};
   } else {
     // Y's pixels are never seen (all its tokens are mask tokens); zeros stand in for them.
-    std::vector<sample> with_y = batch;
-    for (auto& s : with_y) s.target = xt::zeros<float>({std::size_t(n), std::size_t(n)});
-    const auto px = sequence_pixels<T, Bk>(with_y, n, true);
-    rng unused(0);
-    const auto one = mim_token_mask(pairs, grid, {1.0, mask_strategy::whole_query_label, false}, unused);
+    detail::check_batch(batch);
+    host_images<T> host(n);
+    for (const auto& s : batch) {
+      for (std::size_t i = 0; i < s.pairs(); ++i) {
+        host.add(s.prompt_images[i], "a prompt image");
+        host.add(s.prompt_labels[i], "a prompt label");
+      }
+      host.add(s.query, "the query");
+      host.add_constant(0.f);
+    }
+    st.pixels = host.template upload<Bk>(int64_t(batch.size()), 2 * pairs + 2);
+    const auto one = whole_query_label_mask(pairs, grid);
     std::vector<T> mask;
     for (std::size_t b = 0; b < batch.size(); ++b) mask.insert(mask.end(), one.begin(), one.end());
-    const auto tm = tensor<T, Bk>::from_host(shape{int64_t(batch.size()), (2 * pairs + 2) * grid * grid}, mask);
-    pred = m.forward(px, sequence_roles(pairs, 2 * pairs + 2), &tm, attention_kind::full, {2 * pairs + 1});
+    st.token_mask = tensor<T, Bk>::from_host(shape{int64_t(batch.size()), (2 * pairs + 2) * grid * grid}, mask);
+    st.roles = sequence_roles(pairs, 2 * pairs + 2);
+    st.decode = {2 * pairs + 1};
   }
+  const auto pred = st.forward(m);
   const auto host = pred.value().to_host();
   std::vector<data::image2d<float>> out;
   for (std::size_t b = 0; b < batch.size(); ++b) {
@@ -58,11 +69,7 @@ label_map segment(const Model& m, const std::vector<data::image2d<float>>& promp
                   coloring_scheme scheme, rng& g, inference_mode mode = inference_mode::autoregressive) {
   MVG_CHECK(!prompt_images.empty() && prompt_images.size() == prompt_labels.size(), "segment: ",
             prompt_images.size(), " prompt images for ", prompt_labels.size(), " prompt labels");
-  std::vector<int> classes;
-  for (const auto& l : prompt_labels)
-    for (int c : classes_present(l))
-      if (std::find(classes.begin(), classes.end(), c) == classes.end()) classes.push_back(c);
-  std::sort(classes.begin(), classes.end());
+  const std::vector<int> classes = prompt_classes(prompt_labels);
   auto run = [&](const color_mapping& map, bool others_to_background) {
     sample s;
     s.prompt_images = prompt_images;

@@ -8,8 +8,7 @@
 #pragma once
 #include <cmath>
 
-#include "mvg/nn/model.hpp"
-#include "mvg/objectives/sample.hpp"
+#include "mvg/objectives/staging.hpp"
 #include "mvg/ops/loss.hpp"
 
 namespace mvg::objectives {
@@ -33,15 +32,20 @@ inline void mask_uniform(float* slot, int64_t tokens, int64_t want, rng& g) {
   }
 }
 
+// The token mask of MIM-style inference: Y's tokens all masked, nothing else. Draws nothing.
+inline std::vector<float> whole_query_label_mask(int64_t pairs, int64_t grid) {
+  const int64_t slots = 2 * pairs + 2, tokens = grid * grid;
+  std::vector<float> m(static_cast<size_t>(slots * tokens), 0.f);
+  std::fill(m.end() - tokens, m.end(), 1.f);
+  return m;
+}
+
 // Token mask [slots · G] (1 = masked) for one canvas with `pairs` prompt pairs on a grid×grid patch grid.
 inline std::vector<float> mim_token_mask(int64_t pairs, int64_t grid, const mim_options& o, rng& g) {
   MVG_CHECK(o.mask_ratio > 0 && o.mask_ratio <= 1, "mim: mask_ratio ", o.mask_ratio, " must be in (0, 1]");
+  if (o.strategy == mask_strategy::whole_query_label) return whole_query_label_mask(pairs, grid);
   const int64_t slots = 2 * pairs + 2, tokens = grid * grid;
   std::vector<float> m(static_cast<size_t>(slots * tokens), 0.f);
-  if (o.strategy == mask_strategy::whole_query_label) {
-    std::fill(m.end() - tokens, m.end(), 1.f);
-    return m;
-  }
   const int64_t want = std::max<int64_t>(1, std::llround(o.mask_ratio * double(tokens)));
   for (int64_t s = 0; s < slots; ++s) {
     if (s % 2 == 0 && !o.mask_images) continue;
@@ -78,48 +82,54 @@ struct mim_objective {
   mim_options mask;
   ops::loss_params loss{ops::loss_kind::smooth_l1, 0.01};
 
-  // The loss over the masked patches of the decoded slots (label slots; all slots if images are masked).
+  // The canvas [Px1, Py1, …, X, Y] with its token mask; targets are the decoded slots' own pixels
+  // (label slots; all slots if images are masked), weights = masked patch × segmentation weight.
   template <class Model>
-  typename Model::var_type operator()(const Model& m, const std::vector<sample>& batch, rng& g,
-                                      const typename Model::var_type* target_override = nullptr) const {
+  auto stage(const Model&, const std::vector<sample>& batch, rng& g) const {
     using T = typename Model::scalar;
     using Bk = typename Model::backend_type;
-    using V = typename Model::var_type;
-    constexpr int64_t grid = Model::cfg.grid(), p = Model::cfg.patch, n = Model::cfg.image_size;
-    const auto pixels = sequence_pixels<T, Bk>(batch, n, true);
+    constexpr int64_t grid = Model::cfg.grid(), n = Model::cfg.image_size;
+    staged_batch<T, Bk> st;
+    st.pixels = sequence_pixels<T, Bk>(batch, n, true);
     const int64_t pairs = static_cast<int64_t>(batch[0].pairs()), bt = static_cast<int64_t>(batch.size());
     const int64_t slots = 2 * pairs + 2, tokens = grid * grid;
-    std::vector<float> tmask;
+    st.roles = sequence_roles(pairs, slots);
+    for (int64_t s = 0; s < slots; ++s)
+      if (s % 2 == 1 || mask.mask_images) st.decode.push_back(s);
+    std::vector<T> tmask;
+    host_images<T> tgt(n), w(n);
     for (int64_t b = 0; b < bt; ++b) {
       const auto mb = mim_token_mask(pairs, grid, mask, g);
       tmask.insert(tmask.end(), mb.begin(), mb.end());
-    }
-    std::vector<int64_t> decode;
-    for (int64_t s = 0; s < slots; ++s)
-      if (s % 2 == 1 || mask.mask_images) decode.push_back(s);
-    // Targets are the decoded slots' own pixels; weights = masked patch × segmentation weight.
-    const auto px = pixels.to_host();
-    std::vector<T> tgt, w;
-    for (int64_t b = 0; b < bt; ++b)
-      for (int64_t s : decode) {
-        const sample& smp = batch[b];
-        const bool label = s % 2 == 1;
-        const auto& img = label ? (s == slots - 1 ? smp.target : smp.prompt_labels[s / 2])
-                                : (s == slots - 2 ? smp.query : smp.prompt_images[s / 2]);
-        const auto lw = label ? label_weights(smp, img) : data::image2d<float>(xt::ones<float>(img.shape()));
-        for (int64_t y = 0; y < n; ++y)
-          for (int64_t x = 0; x < n; ++x) {
-            const float masked = tmask[(b * slots + s) * tokens + (y / p) * grid + x / p];
-            tgt.push_back(px[((b * slots + s) * n + y) * n + x]);
-            w.push_back(masked * lw(y, x));
-          }
+      const sample& smp = batch[std::size_t(b)];
+      for (int64_t s : st.decode) {
+        const auto& img = slot_image(smp, s);
+        tgt.add(img, "a canvas slot");
+        if (s % 2 == 1) {
+          const auto lw = label_weights(smp, img);
+          w.add_masked(mb.data() + s * tokens, grid, &lw);
+        } else {
+          w.add_masked(mb.data() + s * tokens, grid);
+        }
       }
-    const auto token_mask = tensor<T, Bk>::from_host(shape{bt, slots * tokens}, std::vector<T>(tmask.begin(), tmask.end()));
-    auto pred = m.forward(pixels, sequence_roles(pairs, slots), &token_mask, attention_kind::full, decode);
-    const shape sh = pred.shape();
-    const V target = target_override ? *target_override : V(tensor<T, Bk>::from_host(sh, tgt));
-    const auto weight = tensor<T, Bk>::from_host(sh, w);
-    return ops::regression_loss(pred, target, &weight, loss);
+    }
+    st.token_mask = tensor<T, Bk>::from_host(shape{bt, slots * tokens}, tmask);
+    const int64_t decoded = static_cast<int64_t>(st.decode.size());
+    st.target = tgt.template upload<Bk>(bt, decoded);
+    st.weight = w.template upload<Bk>(bt, decoded);
+    return st;
+  }
+
+  // The loss over the masked patches of the decoded slots.
+  template <class Model, class Staged>
+  typename Model::var_type loss_of(const Model& m, const Staged& st, rng* drop_path = nullptr) const {
+    return ops::regression_loss(st.forward(m, drop_path), typename Model::var_type(st.target), &st.weight, loss);
+  }
+
+  template <class Model>
+  typename Model::var_type operator()(const Model& m, const std::vector<sample>& batch, rng& g,
+                                      rng* drop_path = nullptr) const {
+    return loss_of(m, stage(m, batch, g), drop_path);
   }
 };
 

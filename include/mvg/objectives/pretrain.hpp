@@ -36,32 +36,38 @@ struct pretrain_objective {
     return m;
   }
 
+  // The image slots [Px1, …, Pxn, X] with their token mask; the target is the pixels themselves.
   template <class Model>
-  typename Model::var_type operator()(const Model& m, const std::vector<sample>& batch, rng& g) const {
+  auto stage(const Model&, const std::vector<sample>& batch, rng& g) const {
     using T = typename Model::scalar;
     using Bk = typename Model::backend_type;
-    using V = typename Model::var_type;
-    constexpr int64_t grid = Model::cfg.grid(), p = Model::cfg.patch, n = Model::cfg.image_size;
+    constexpr int64_t grid = Model::cfg.grid(), n = Model::cfg.image_size;
     detail::check_batch(batch);
     const int64_t pairs = static_cast<int64_t>(batch[0].pairs()), bt = static_cast<int64_t>(batch.size());
     const int64_t slots = pairs + 1, tokens = grid * grid;
-    std::vector<float> host, tmask, w;
+    staged_batch<T, Bk> st;
+    host_images<T> host(n), w(n);
+    std::vector<T> tmask;
     for (const auto& s : batch) {
-      for (const auto& img : pretrain_images(s)) detail::append(host, img, std::size_t(n), "a pretraining image");
+      for (const auto& img : pretrain_images(s)) host.add(img, "a pretraining image");
       const auto mb = token_mask(slots, grid, g);
       tmask.insert(tmask.end(), mb.begin(), mb.end());
-      for (int64_t k = 0; k < slots; ++k)
-        for (int64_t y = 0; y < n; ++y)
-          for (int64_t x = 0; x < n; ++x) w.push_back(mb[k * tokens + (y / p) * grid + x / p]);
+      for (int64_t k = 0; k < slots; ++k) w.add_masked(mb.data() + k * tokens, grid);
     }
-    const shape sh{bt, slots, n, n};
-    const auto pixels = tensor<T, Bk>::from_host(sh, std::vector<T>(host.begin(), host.end()));
-    const auto tm = tensor<T, Bk>::from_host(shape{bt, slots * tokens}, std::vector<T>(tmask.begin(), tmask.end()));
-    std::vector<int64_t> roles(static_cast<size_t>(pairs), int64_t(role::prompt_image));
-    roles.push_back(int64_t(role::query_image));
-    auto pred = m.forward(pixels, roles, &tm, attention_kind::full);
-    const auto weight = tensor<T, Bk>::from_host(sh, std::vector<T>(w.begin(), w.end()));
-    return ops::regression_loss(pred, V(pixels), &weight, loss);
+    st.pixels = host.template upload<Bk>(bt, slots);
+    st.token_mask = tensor<T, Bk>::from_host(shape{bt, slots * tokens}, tmask);
+    st.roles.assign(static_cast<size_t>(pairs), int64_t(role::prompt_image));
+    st.roles.push_back(int64_t(role::query_image));
+    st.target = st.pixels;  // the same device tensor: the images are their own targets
+    st.weight = w.template upload<Bk>(bt, slots);
+    return st;
+  }
+
+  template <class Model>
+  typename Model::var_type operator()(const Model& m, const std::vector<sample>& batch, rng& g,
+                                      rng* drop_path = nullptr) const {
+    const auto st = stage(m, batch, g);
+    return ops::regression_loss(st.forward(m, drop_path), typename Model::var_type(st.target), &st.weight, loss);
   }
 };
 

@@ -1,5 +1,5 @@
-// mvg/objectives/sample.hpp: one in-context training/evaluation sample, already colored, and its
-// conversion to the model's slot tensors.
+// mvg/objectives/sample.hpp: one in-context training/evaluation sample, already colored (staging.hpp
+// turns a batch of them into the model's tensors).
 //   n prompt pairs (Px_i, Py_i), a query X and its target Y; all H×W single-channel in [0, 1].
 //   weight (optional): per-pixel loss weights for every label image (segmentation: background 0.1,
 //   foreground 1.0, as the released code); empty means 1 everywhere.
@@ -7,17 +7,16 @@
 #include <string>
 #include <vector>
 
-#include "mvg/core/tensor.hpp"
-#include "mvg/data/geometry.hpp"
+#include "mvg/core/error.hpp"
+#include "mvg/data/benchmark/task_kind.hpp"
+#include "mvg/data/prep/geometry.hpp"
 
 namespace mvg::objectives {
 
-enum class task_kind { segmentation = 0, denoising = 1, inpainting = 2, synthesis = 3 };
-inline constexpr int task_kinds = 4;
-inline const char* task_name(task_kind k) {
-  static const char* names[] = {"segmentation", "denoising", "inpainting", "synthesis"};
-  return names[static_cast<int>(k)];
-}
+// The task kinds are the benchmark's (data/benchmark/task_kind.hpp); objectives name them as their own.
+using data::task_kind;
+using data::task_kinds;
+using data::task_name;
 
 struct sample {
   task_kind kind = task_kind::segmentation;
@@ -39,12 +38,6 @@ inline data::image2d<float> label_weights(const sample& s, const data::image2d<f
 }
 
 namespace detail {
-// Appends an image's pixels to a host buffer after checking its size.
-inline void append(std::vector<float>& out, const data::image2d<float>& img, std::size_t size, const char* what) {
-  MVG_CHECK(img.shape()[0] == size && img.shape()[1] == size, "sample: ", what, " is ", img.shape()[0], "×",
-            img.shape()[1], ", the model expects ", size, "×", size);
-  out.insert(out.end(), img.begin(), img.end());
-}
 inline void check_batch(const std::vector<sample>& batch) {
   MVG_CHECK(!batch.empty(), "objective: empty batch");
   for (const auto& s : batch) {
@@ -55,24 +48,5 @@ inline void check_batch(const std::vector<sample>& batch) {
   }
 }
 }  // namespace detail
-
-// Slot pixels [Bt, slots, H, W] of the sequences [Px1, Py1, …, Pxn, Pyn, X (, Y)].
-template <class T, backend B>
-tensor<T, B> sequence_pixels(const std::vector<sample>& batch, std::size_t size, bool with_target) {
-  detail::check_batch(batch);
-  std::vector<float> host;
-  for (const auto& s : batch) {
-    for (std::size_t i = 0; i < s.pairs(); ++i) {
-      detail::append(host, s.prompt_images[i], size, "a prompt image");
-      detail::append(host, s.prompt_labels[i], size, "a prompt label");
-    }
-    detail::append(host, s.query, size, "the query");
-    if (with_target) detail::append(host, s.target, size, "the target");
-  }
-  const int64_t slots = 2 * static_cast<int64_t>(batch[0].pairs()) + 1 + (with_target ? 1 : 0);
-  const int64_t n = static_cast<int64_t>(size);
-  return tensor<T, B>::from_host(shape{static_cast<int64_t>(batch.size()), slots, n, n},
-                                 std::vector<T>(host.begin(), host.end()));
-}
 
 }  // namespace mvg::objectives

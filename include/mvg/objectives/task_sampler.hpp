@@ -23,9 +23,10 @@
 #include <string>
 #include <vector>
 
-#include "mvg/data/augment.hpp"
-#include "mvg/data/benchmark.hpp"
-#include "mvg/data/image_tasks.hpp"
+#include "mvg/data/prep/augment.hpp"
+#include "mvg/data/benchmark/benchmark.hpp"
+#include "mvg/data/benchmark/image_tasks.hpp"
+#include "mvg/data/prompts.hpp"
 #include "mvg/objectives/coloring.hpp"
 #include "mvg/objectives/sample.hpp"
 
@@ -43,14 +44,6 @@ struct sampler_options {
   float background_weight = 0.1f;
   bool redraw_holes = true;
 };
-
-inline task_kind kind_of(data::image_task_kind k) {
-  switch (k) {
-    case data::image_task_kind::denoising: return task_kind::denoising;
-    case data::image_task_kind::inpainting: return task_kind::inpainting;
-    default: return task_kind::synthesis;
-  }
-}
 
 class task_sampler {
 public:
@@ -73,7 +66,7 @@ public:
       if (!tasks.empty() && weight > 0) seg_.push_back(std::move(tasks)), seg_weight_.push_back(weight);
     }
     for (const auto& t : img.tasks)
-      if (!t.test_only && t.train.size() >= need) img_[static_cast<int>(kind_of(t.kind))].push_back(&t);
+      if (!t.test_only && t.train.size() >= need) img_[static_cast<int>(t.kind)].push_back(&t);
   }
 
   std::array<bool, task_kinds> available() const {
@@ -99,25 +92,9 @@ private:
     const data::seg_task* task;
   };
 
-  // n distinct indices of `pool` other than q, preferring slices within [min, max] distance, then
-  // nearer ones, then farther ones.
   template <class Pool>
   std::vector<std::size_t> prompts_for(const Pool& pool, std::size_t q, rng& g) const {
-    std::vector<std::size_t> in_range, nearer, rest;
-    for (std::size_t i = 0; i < pool.size(); ++i) {
-      if (i == q || pool[i].slice == pool[q].slice) continue;
-      const std::size_t d = pool[i].slice > pool[q].slice ? pool[i].slice - pool[q].slice : pool[q].slice - pool[i].slice;
-      (d > opt_.max_prompt_distance ? rest : d < opt_.min_prompt_distance ? nearer : in_range).push_back(i);
-    }
-    std::vector<std::size_t> out;
-    for (auto* src : {&in_range, &nearer, &rest})
-      while (out.size() < opt_.prompt_pairs && !src->empty()) {
-        const std::size_t j = static_cast<std::size_t>(g.below(src->size()));
-        out.push_back((*src)[j]);
-        src->erase(src->begin() + static_cast<std::ptrdiff_t>(j));
-      }
-    MVG_CHECK(out.size() == opt_.prompt_pairs, "task_sampler: not enough distinct prompt slices");
-    return out;
+    return data::training_prompts(pool, q, opt_.prompt_pairs, opt_.min_prompt_distance, opt_.max_prompt_distance, g);
   }
 
   sample draw_segmentation(rng& g) const {
@@ -128,11 +105,9 @@ private:
     const auto& pool = e.task->train;
     const std::size_t q = static_cast<std::size_t>(g.below(pool.size()));
     const auto prompts = prompts_for(pool, q, g);
-    std::vector<int> classes = classes_present(pool[q].label);
-    for (std::size_t p : prompts)
-      for (int c : classes_present(pool[p].label))
-        if (std::find(classes.begin(), classes.end(), c) == classes.end()) classes.push_back(c);
-    std::sort(classes.begin(), classes.end());
+    std::vector<const label_map*> labels{&pool[q].label};
+    for (std::size_t p : prompts) labels.push_back(&pool[p].label);
+    const std::vector<int> classes = prompt_classes(labels);
     color_mapping map;
     bool only_mapped = false;
     if (opt_.coloring == coloring_scheme::binary && !classes.empty()) {

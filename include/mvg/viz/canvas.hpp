@@ -15,8 +15,8 @@
 #include <xtensor/xtensor.hpp>
 
 #include "mvg/core/error.hpp"
-#include "mvg/data/geometry.hpp"
-#include "mvg/data/image_io.hpp"
+#include "mvg/data/prep/geometry.hpp"
+#include "mvg/data/formats/image_io.hpp"
 
 namespace mvg::viz {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "mvg/core/error.hpp"
-#include "mvg/data/geometry.hpp"
+#include "mvg/data/prep/geometry.hpp"
 #include "mvg/viz/canvas.hpp"
 #include "mvg/viz/text.hpp"
 

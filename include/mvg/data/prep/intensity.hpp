@@ -1,4 +1,4 @@
-// mvg/data/intensity.hpp: intensity normalisation to [0, 1]: CT windows and MRI percentile scaling.
+// mvg/data/prep/intensity.hpp: intensity normalisation to [0, 1]: CT windows and MRI percentile scaling.
 // Contract: apply_window maps HU linearly so that lo → 0 and hi → 1, clamping outside; window_to_hu
 // is its exact inverse on [0, 1] (HU inside the window round-trip). MRI scaling clips a volume to its
 // own p_lo/p_hi percentiles (numpy's default linear interpolation) and maps that range to [0, 1];

@@ -1,4 +1,4 @@
-// mvg/data/manifest.hpp: the committed benchmark manifest (data/benchmark.manifest) and where the
+// mvg/data/benchmark/manifest.hpp: the committed benchmark manifest (data/benchmark.manifest) and where the
 // data lives. Contract: "file <id> <path>", "set <name> key=value…" (segmentation sets) and
 // "pairs <name> key=value…" (image-to-image tasks: denoising, inpainting, synthesis; image/target may
 // list several file ids separated by commas) lines, '#' comments; every

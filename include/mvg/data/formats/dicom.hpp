@@ -1,4 +1,4 @@
-// mvg/data/dicom.hpp: Siemens mosaic DICOM (the diffusion MRI of heudiconv's test data, source C) read
+// mvg/data/formats/dicom.hpp: Siemens mosaic DICOM (the diffusion MRI of heudiconv's test data, source C) read
 // with GDCM (Debian libgdcm-dev), never by hand.
 // Contract: read_siemens_mosaic decodes the pixel data with gdcm::ImageReader (any transfer syntax GDCM
 // supports), reads NumberOfImagesInMosaic (0019,100A, US) and the b-value (0019,100C, IS) from the
@@ -23,8 +23,8 @@
 #include <xtensor/xarray.hpp>
 
 #include "mvg/core/error.hpp"
-#include "mvg/data/dicom_structure.hpp"
-#include "mvg/data/file_io.hpp"
+#include "mvg/data/formats/dicom_structure.hpp"
+#include "mvg/data/formats/file_io.hpp"
 
 namespace mvg::data {
 

@@ -1,4 +1,4 @@
-// mvg/data/geometry.hpp: 2-D slices out of volumes and their geometry: extraction along any axis,
+// mvg/data/prep/geometry.hpp: 2-D slices out of volumes and their geometry: extraction along any axis,
 // display orientation, zero pad to square, resize (bilinear for images, nearest for labels), crops.
 // Contract: a slice along `axis` keeps the other two axes in their order as (rows, cols). Resizing uses
 // pixel-centre alignment (align_corners = false); bilinear shrinking widens the triangle filter by the

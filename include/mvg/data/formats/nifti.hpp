@@ -1,4 +1,4 @@
-// mvg/data/nifti.hpp: NIfTI-1 single-file volumes (.nii, .nii.gz), read and write.
+// mvg/data/formats/nifti.hpp: NIfTI-1 single-file volumes (.nii, .nii.gz), read and write.
 // Contract (read): the 348-byte header is validated before any voxel is allocated: sizeof_hdr 348
 // (little-endian; a byte-swapped file is refused), magic "n+1", 1 ≤ dim[0] ≤ 7, every used dim ≥ 1,
 // at most max_nifti_voxels voxels, a supported datatype whose bitpix agrees, an integral vox_offset
@@ -21,7 +21,7 @@
 #include <xtensor/xarray.hpp>
 
 #include "mvg/core/error.hpp"
-#include "mvg/data/file_io.hpp"
+#include "mvg/data/formats/file_io.hpp"
 
 namespace mvg::data {
 
@@ -238,8 +238,8 @@ inline void write_nifti(const std::filesystem::path& path, const xt::xarray<floa
     else store_le<std::int16_t>(out + 2 * i, static_cast<std::int16_t>(v));
   }
   const bool gz = name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0;
-  if (gz) write_file_atomic(path, gzip_bytes(bytes, name));
-  else write_file_atomic(path, bytes);
+  if (gz) io::write_file_atomically(path.string(), gzip_bytes(bytes, name));
+  else io::write_file_atomically(path.string(), bytes);
 }
 
 // Voxel spacing from an affine: the length of each column.

@@ -1,4 +1,4 @@
-// mvg/data/holes.hpp: inpainting hole masks (shared/DATA.md, "Inpainting").
+// mvg/data/simulate/holes.hpp: inpainting hole masks (shared/DATA.md, "Inpainting").
 // Contract: a hole mask is uint8 0/1 at the image's size (1 = hole). Two kinds, chosen by the seed:
 //  - boxes: 1–3 axis-aligned boxes, sides uniform in 12–40 px at 128² (scaled by size/128), each centred
 //    on a body pixel and accepted when ≥ 75% of it lies inside the body (50 tries, then the last try);
@@ -14,7 +14,7 @@
 
 #include "mvg/core/error.hpp"
 #include "mvg/core/random.hpp"
-#include "mvg/data/geometry.hpp"
+#include "mvg/data/prep/geometry.hpp"
 
 namespace mvg::data {
 

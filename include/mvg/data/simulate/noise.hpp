@@ -1,4 +1,4 @@
-// mvg/data/noise.hpp: the noise models of shared/DATA.md's denoising tasks.
+// mvg/data/simulate/noise.hpp: the noise models of shared/DATA.md's denoising tasks.
 // Contract: every draw comes from a caller's seeded mvg::rng (same seed → same image on every platform).
 //  - poisson(g, λ): exact Poisson draws (multiplication for λ < 10, Hörmann's PTRS rejection otherwise,
 //    the algorithm numpy uses).
@@ -15,8 +15,8 @@
 
 #include "mvg/core/error.hpp"
 #include "mvg/core/random.hpp"
-#include "mvg/data/geometry.hpp"
-#include "mvg/data/radon.hpp"
+#include "mvg/data/prep/geometry.hpp"
+#include "mvg/data/simulate/radon.hpp"
 
 namespace mvg::data {
 

@@ -1,4 +1,4 @@
-// mvg/data/labels.hpp: operations on label volumes: 3-D connected components, largest component,
+// mvg/data/prep/labels.hpp: operations on label volumes: 3-D connected components, largest component,
 // hole filling, and the "index name code" label tables that ship beside atlases (aal.nii.txt).
 // Contract: components use 6-connectivity (faces; scipy.ndimage.label's default), so the counts in
 // shared/DATA.md (ch2bet > 0: 99 components) are reproduced. Masks are uint8 0/1 in (a, b, c) order.

@@ -1,4 +1,4 @@
-// mvg/data/sources.hpp: the decoded scans behind the benchmark and the label recipes of DATA.md.
+// mvg/data/benchmark/sources.hpp: the decoded scans behind the benchmark and the label recipes of DATA.md.
 // Contract: volume_store decodes each manifest file once per store and keeps it (ch2 feeds four sets);
 // a missing file is an mvg::error that names the path and says to run scripts/fetch_data.sh. A recipe
 // turns a set_spec into one normalised image volume in [0, 1] and one int32 label volume of the same
@@ -19,11 +19,11 @@
 #include <xtensor/xarray.hpp>
 
 #include "mvg/core/error.hpp"
-#include "mvg/data/intensity.hpp"
-#include "mvg/data/inv3.hpp"
-#include "mvg/data/labels.hpp"
-#include "mvg/data/manifest.hpp"
-#include "mvg/data/nifti.hpp"
+#include "mvg/data/prep/intensity.hpp"
+#include "mvg/data/formats/inv3.hpp"
+#include "mvg/data/prep/labels.hpp"
+#include "mvg/data/benchmark/manifest.hpp"
+#include "mvg/data/formats/nifti.hpp"
 
 namespace mvg::data {
 

@@ -1,4 +1,4 @@
-// mvg/data/plist.hpp: a small reader for Apple XML property lists (the metadata of InVesalius .inv3).
+// mvg/data/formats/plist.hpp: a small reader for Apple XML property lists (the metadata of InVesalius .inv3).
 // Contract: dict, array, key, string, integer, real, true/false, date and data elements; the five XML
 // entities and numeric character references; nesting depth ≤ 64. Anything else is an mvg::error
 // naming the document and the byte offset. Lookups that miss or find the wrong type name the key.

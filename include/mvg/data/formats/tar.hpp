@@ -1,4 +1,4 @@
-// mvg/data/tar.hpp: listing the regular files of an in-memory tar archive.
+// mvg/data/formats/tar.hpp: listing the regular files of an in-memory tar archive.
 // Contract: 512-byte headers, POSIX "ustar\0" and old GNU "ustar  \0" magic (and pre-POSIX headers
 // with no magic); every header's checksum is verified; a member whose size runs past the buffer is an
 // error naming the archive and the member; GNU long names ('L') are honoured; directories, links and

@@ -1,4 +1,4 @@
-// mvg/data/dicom_structure.hpp: a structural check of a DICOM Part 10 file, run before GDCM sees it.
+// mvg/data/formats/dicom_structure.hpp: a structural check of a DICOM Part 10 file, run before GDCM sees it.
 // Why: GDCM trusts what a file declares. It allocates every element's declared length before reading
 // it (a 14 KB file claiming a 2.5 GB element cost 2.5 GB), and Debian builds it with assertions on, so
 // an item tag where an element belongs aborts the whole process (both found by tests/fuzz).

@@ -1,4 +1,4 @@
-// mvg/data/image_io.hpp: PNG and JPEG read through stb_image, PNG write through stb_image_write.
+// mvg/data/formats/image_io.hpp: PNG and JPEG read through stb_image, PNG write through stb_image_write.
 // Contract: only PNG and JPEG are read (by signature; stb's other formats are refused: each is more
 // parser for hostile bytes to reach, and medical pictures come as PNG/JPEG). read_image returns (height, width, channels) floats in [0, 1] (8-bit sources; 16-bit PNGs
 // are reduced to 8 bits by stb). The file is read with a size limit, its dimensions are checked
@@ -20,7 +20,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "mvg/core/error.hpp"
-#include "mvg/data/file_io.hpp"
+#include "mvg/data/formats/file_io.hpp"
 
 namespace mvg::data {
 
@@ -110,7 +110,7 @@ inline void write_png(const std::filesystem::path& path, const xt::xtensor<std::
   const int w = static_cast<int>(s[1]), h = static_cast<int>(s[0]), c = static_cast<int>(s[2]);
   const int ok = stbi_write_png_to_func(sink, &encoded, w, h, c, hwc.data(), w * c);
   MVG_CHECK(ok != 0 && !encoded.empty(), name, ": PNG encoding failed");
-  write_file_atomic(path, encoded);
+  io::write_file_atomically(path.string(), encoded);
 }
 
 // Floats in [0, 1] (clamped, rounded); (h, w) is grey, (h, w, c) keeps c channels.

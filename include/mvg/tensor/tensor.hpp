@@ -1,4 +1,4 @@
-// mvg/core/tensor.hpp: an n-d array of T whose memory the backend policy owns.
+// mvg/tensor/tensor.hpp: an n-d array of T whose memory the backend policy owns.
 // Contract: a tensor is always dense row-major (strides follow from the shape); several tensors may
 // share one allocation at different offsets (views: reshape, narrow along axis 0, the named
 // parameter views into one buffer). Copying a tensor copies the handle, not the data (like

@@ -1,4 +1,4 @@
-// mvg/data/radon.hpp: parallel-beam CT geometry: the Radon transform (forward projection) and
+// mvg/data/simulate/radon.hpp: parallel-beam CT geometry: the Radon transform (forward projection) and
 // ramp-filtered back-projection (FBP), our own implementation for the low-dose CT task (D1).
 // Contract: an n×n image of pixel side 1, centred at ((n−1)/2, (n−1)/2), rows pointing down (y = row −
 // centre, x = col − centre). View v has angle θ_v = v·π/views (views over 180°); detector bin k sits at
@@ -19,7 +19,7 @@
 #include <Eigen/Core>
 
 #include "mvg/core/error.hpp"
-#include "mvg/data/geometry.hpp"
+#include "mvg/data/prep/geometry.hpp"
 
 namespace mvg::data {
 

@@ -1,4 +1,4 @@
-// mvg/data/benchmark.hpp: the segmentation sets of shared/DATA.md (S1, S2-lobes, S2-regions, S3,
+// mvg/data/benchmark/benchmark.hpp: the segmentation sets of shared/DATA.md (S1, S2-lobes, S2-regions, S3,
 // S5-bone, S5-head, U1-hemispheres, U1-parcels, U2) as 2-D samples, built from data/benchmark.manifest.
 // Contract: deterministic (no randomness here; each set carries a seed for whoever samples from it).
 // Every image is one slice normalised to [0, 1], zero-padded to a square and resized (bilinear) to
@@ -26,9 +26,9 @@
 
 #include "mvg/core/error.hpp"
 #include "mvg/core/random.hpp"
-#include "mvg/data/geometry.hpp"
-#include "mvg/data/manifest.hpp"
-#include "mvg/data/sources.hpp"
+#include "mvg/data/prep/geometry.hpp"
+#include "mvg/data/benchmark/manifest.hpp"
+#include "mvg/data/benchmark/sources.hpp"
 
 namespace mvg::data {
 

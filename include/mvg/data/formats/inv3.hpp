@@ -1,4 +1,4 @@
-// mvg/data/inv3.hpp: InVesalius 3 project files (.inv3): gzip → tar → main.plist + raw arrays.
+// mvg/data/formats/inv3.hpp: InVesalius 3 project files (.inv3): gzip → tar → main.plist + raw arrays.
 // Contract: main.plist gives matrix dtype (int16, uint8, uint16 or float32), shape (z, y, x) and
 // spacing (x, y, z mm); matrix.dat must hold exactly shape × itemsize little-endian bytes. Each mask
 // named in main.plist's "masks" dict is read from its own plist + .dat: uint8 of shape (z+1, y+1, x+1)
@@ -16,9 +16,9 @@
 #include <xtensor/xarray.hpp>
 
 #include "mvg/core/error.hpp"
-#include "mvg/data/file_io.hpp"
-#include "mvg/data/plist.hpp"
-#include "mvg/data/tar.hpp"
+#include "mvg/data/formats/file_io.hpp"
+#include "mvg/data/formats/plist.hpp"
+#include "mvg/data/formats/tar.hpp"
 
 namespace mvg::data {
 

@@ -1,4 +1,4 @@
-// mvg/data/file_io.hpp: bounded byte-level file access shared by every reader and writer of mvg::data.
+// mvg/data/formats/file_io.hpp: bounded byte-level file access shared by every reader and writer of mvg::data.
 // Contract: reads never allocate more than the caller's limit (a lying size or a gzip bomb is an
 // mvg::error naming the file, not an out-of-memory); a .gz stream that ends early or fails its CRC is
 // an error; writes are atomic (a temporary file in the destination's folder, then rename), so a reader
@@ -132,15 +132,6 @@ inline std::vector<std::uint8_t> gzip_bytes(std::span<const std::uint8_t> in, co
   MVG_CHECK(rc == Z_STREAM_END, name, ": gzip compression failed (zlib code ", rc, ")");
   out.resize(produced);
   return out;
-}
-
-// Writes bytes to `path` atomically (temp file beside it, fsync, rename: io/atomic_file.hpp).
-inline void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
-  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  MVG_CHECK(std::filesystem::is_directory(dir), path.string(), ": output folder ", dir.string(),
-            " does not exist");
-  io::write_file_atomically(path.string(),
-                            std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 // Little-endian loads/stores from raw bytes, independent of the host's byte order and alignment.

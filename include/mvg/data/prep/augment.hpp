@@ -1,4 +1,4 @@
-// mvg/data/augment.hpp: seeded augmentation of (image, label) training pairs.
+// mvg/data/prep/augment.hpp: seeded augmentation of (image, label) training pairs.
 // Contract: the same rng state gives the same result on every platform (mvg::rng); geometry (resized
 // crop, flip) is applied identically to image and label, intensity changes (gamma, contrast,
 // brightness) to the image only, and the image stays in [0, 1]. An in-context pair (prompt and query)
@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "mvg/core/random.hpp"
-#include "mvg/data/geometry.hpp"
+#include "mvg/data/prep/geometry.hpp"
 
 namespace mvg::data {
 

@@ -1,0 +1,110 @@
+// examples/common/train_options.hpp: mvg_train's options: their flags and defaults, the checks run
+// before anything loads, and the text a resumed run compares with the one it continues
+// (io::check_resume_options). The shares and set weights parse through mvg/objectives/shares.hpp.
+#pragma once
+#include <map>
+#include <string>
+
+#include "common/cli.hpp"
+#include "common/model_choice.hpp"
+
+namespace example {
+
+struct train_options {
+  std::string out, data, tasks;
+  long steps = 500, batch = 8, seed = 0, prompts = 1, prompt_distance = 20, min_prompt_distance = 0,
+       checkpoint_every = 50, until = 0;
+  double lr = 2e-4, clip = 1.0, warmup = 0.05;  // lr: see docs/examples.md (1e-3 diverges at batch 8)
+  std::string ar_share;    // over the paper's shares (§4.1); see mvg/objectives/shares.hpp
+  std::string task_share;  // the task-kind mixture over the paper's (segmentation 0.5)
+  std::string set_weights; // segmentation set draw weights, "S2-regions=3,S3=3" (others 1)
+  bool augment = false;    // independent augmentation of segmentation prompts and query
+  double seg_first_weight = 1.0;  // weight of segmentation's no-prompt AR prediction (objectives/autoregressive.hpp)
+  std::string init = "timm";  // weight init scheme: timm or mae (docs/design.md, "init")
+  std::string finetune;       // a checkpoint whose encoder this run starts from (paper Appendix B)
+  std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
+  bool pretrain = false;      // masked image modeling on the training images, no labels
+  int threads = 0;
+  bool resume = false;
+
+  // The options a resumed run must share with the run it continues (io::check_resume_options).
+  std::map<std::string, std::string> fixed() const {
+    namespace ob = mvg::objectives;
+    return {{"steps", std::to_string(steps)}, {"batch", std::to_string(batch)}, {"lr", std::to_string(lr)},
+            {"seed", std::to_string(seed)}, {"prompts", std::to_string(prompts)}, {"tasks", tasks},
+            {"prompt_distance", std::to_string(prompt_distance)}, {"clip", std::to_string(clip)},
+            {"warmup", std::to_string(warmup)}, {"init", init}, {"pretrain", pretrain ? "1" : "0"},
+            {"finetune", finetune}, {"augment", augment ? "1" : "0"},
+            {"ar_share", ob::format_kind_shares(ob::parse_ar_shares(ar_share, "--ar-share"))},
+            {"task_share", ob::format_kind_shares(ob::parse_task_shares(task_share, "--task-share"))},
+            {"set_weights", ob::format_set_weights(ob::parse_set_weights(set_weights, "--set-weights"))},
+            {"min_prompt_distance", std::to_string(min_prompt_distance)},
+            {"seg_first_weight", std::to_string(seg_first_weight)}};
+  }
+
+  // Values that cannot be right, refused before any loading.
+  void check() const {
+    const auto& o = *this;
+    MVG_CHECK(o.min_prompt_distance >= 0 && o.min_prompt_distance <= o.prompt_distance, "--min-prompt-distance ",
+              o.min_prompt_distance, " must lie in [0, --prompt-distance ", o.prompt_distance, "]");
+    MVG_CHECK(o.seg_first_weight >= 0 && o.seg_first_weight <= 1, "--seg-first-weight ", o.seg_first_weight,
+              " must lie in [0, 1]");
+    MVG_CHECK(o.steps > 0 && o.batch > 0 && o.prompts > 0 && o.checkpoint_every > 0, "--steps, --batch, --prompts and "
+              "--checkpoint-every must be positive");
+  }
+
+  void add_to(CLI::App& app) {
+    auto& o = *this;
+    app.add_option("--out", o.out, "run folder (created); holds model.safetensors, log.csv, loss.png")->required();
+    app.add_option("--data", o.data, "benchmark data folder (default: .cache/data of the repository)");
+    app.add_option("--steps", o.steps, "training steps (the learning-rate schedule spans them)")->capture_default_str();
+    app.add_option("--batch", o.batch, "samples per step (one task kind a step)")->capture_default_str();
+    app.add_option("--lr", o.lr, "peak learning rate (warm-up, then cosine to 0)")->capture_default_str();
+    app.add_option("--seed", o.seed, "seed of the weights and of the sampler")->capture_default_str();
+    app.add_option("--threads", o.threads, "CPU threads (default: all)");
+    app.add_flag("--resume", o.resume, "continue the run in --out from its last checkpoint, bit-exactly");
+    app.add_option("--prompts", o.prompts, "prompt pairs per sample")->capture_default_str();
+    app.add_option("--prompt-distance", o.prompt_distance,
+                     "prompts come from training slices at most this many slices from the query (test prompts lie up "
+                     "to ~19 slices away)")->capture_default_str();
+    app.add_option("--min-prompt-distance", o.min_prompt_distance,
+                     "training prompts come from at least this many slices away when the pool allows (test prompts lie "
+                     "9-19 slices from S1-S3 queries)")->capture_default_str();
+    app.add_option("--task-share", o.task_share, "task-kind mixture, e.g. 'segmentation=0.7,denoising=0.1,"
+                     "inpainting=0.1,synthesis=0.1' (default: the paper's, segmentation 0.5, the others 1/6 each)");
+    app.add_option("--set-weights", o.set_weights, "segmentation set draw weights, e.g. 'S2-regions=3,S3=3' "
+                     "(others 1; 0 leaves a set out)");
+    app.add_flag("--augment", o.augment, "augment every segmentation prompt pair and the query independently "
+                 "(random resized crop, gamma, contrast, brightness)");
+    app.add_option("--seg-first-weight", o.seg_first_weight, "weight of segmentation's first AR prediction, the one "
+                     "with no prompt in view (random colors make it a guess; 1: the paper's plain mean)")
+        ->capture_default_str();
+    app.add_option("--tasks", o.tasks, "comma-separated sets/tasks to train on (default: every training task)");
+    app.add_option("--checkpoint-every", o.checkpoint_every, "steps between checkpoints")->capture_default_str();
+    app.add_option("--clip", o.clip, "gradient-norm clipping (0: off)")->capture_default_str();
+    app.add_option("--warmup", o.warmup, "warm-up as a fraction of --steps")->capture_default_str();
+    app.add_option("--ar-share", o.ar_share, "autoregressive share of a task kind's steps, the rest MIM, e.g. "
+                     "'denoising=1,synthesis=1' (default: the paper's segmentation=1, others 0.1)");
+    app.add_option("--init", o.init, "weight init: timm (timm's: trunc-normal 0.02, the patch conv at PyTorch's default)"
+                     " or mae (MAE's: xavier, sin-cos pos_embed; learns to read the prompt sooner, docs/design.md)")
+        ->check(CLI::IsMember({"timm", "mae"}))
+        ->capture_default_str();
+    app.add_flag("--pretrain", o.pretrain, "masked image modeling on the training images alone (no labels; paper "
+                 "Appendix B): the start for a later --finetune");
+    app.add_option("--finetune", o.finetune, "start the encoder from this checkpoint (e.g. a --pretrain run's "
+                     "model.safetensors); the decoder starts from --init");
+    app.add_option("--precision", o.precision, example::precision_help())->capture_default_str();
+    app.add_option("--until", o.until, "stop after this step (a partial run that --resume continues)");
+  }
+};
+
+// What a state written before an option existed trained with: such a state resumes as that value.
+inline std::map<std::string, std::string> defaults_of_older_states() {
+  namespace ob = mvg::objectives;
+  return {{"ar_share", ob::format_kind_shares(ob::hybrid_options{}.p_autoregressive)}, {"init", "timm"},
+          {"pretrain", "0"}, {"finetune", ""}, {"task_share", ob::format_kind_shares(ob::hybrid_options{}.task_weight)},
+          {"set_weights", ""}, {"min_prompt_distance", "0"}, {"augment", "0"},
+          {"seg_first_weight", std::to_string(1.0)}};
+}
+
+}  // namespace example
