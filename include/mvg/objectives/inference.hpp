@@ -35,11 +35,7 @@ std::vector<data::image2d<float>> predict(const Model& m, const std::vector<samp
     detail::check_batch(batch);
     host_images<T> host(n);
     for (const auto& s : batch) {
-      for (std::size_t i = 0; i < s.pairs(); ++i) {
-        host.add(s.prompt_images[i], "a prompt image");
-        host.add(s.prompt_labels[i], "a prompt label");
-      }
-      host.add(s.query, "the query");
+      host.add_sequence(s);
       host.add_constant(0.f);
     }
     st.pixels = host.template upload<Bk>(int64_t(batch.size()), 2 * pairs + 2);

@@ -50,6 +50,14 @@ public:
       }
   }
   void add_constant(float v) { values_.insert(values_.end(), size_ * size_, static_cast<T>(v)); }
+  // A sample's sequence up to its query: Px1, Py1, …, Pxn, Pyn, X.
+  void add_sequence(const sample& s) {
+    for (std::size_t i = 0; i < s.pairs(); ++i) {
+      add(s.prompt_images[i], "a prompt image");
+      add(s.prompt_labels[i], "a prompt label");
+    }
+    add(s.query, "the query");
+  }
 
   template <backend B>
   tensor<T, B> upload(int64_t batch, int64_t slots) const {
@@ -68,11 +76,7 @@ tensor<T, B> sequence_pixels(const std::vector<sample>& batch, std::size_t size,
   detail::check_batch(batch);
   host_images<T> host(size);
   for (const auto& s : batch) {
-    for (std::size_t i = 0; i < s.pairs(); ++i) {
-      host.add(s.prompt_images[i], "a prompt image");
-      host.add(s.prompt_labels[i], "a prompt label");
-    }
-    host.add(s.query, "the query");
+    host.add_sequence(s);
     if (with_target) host.add(s.target, "the target");
   }
   const int64_t slots = 2 * static_cast<int64_t>(batch[0].pairs()) + 1 + (with_target ? 1 : 0);

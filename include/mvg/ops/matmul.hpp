@@ -11,19 +11,8 @@ namespace detail {
 template <class T, backend B>
 void strided_gemm(int64_t batch, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
                   int64_t sa, const T* b, int64_t ldb, int64_t sb, T beta, T* c, int64_t ldc, int64_t sc) {
-  gemm_args g;
-  g.trans_a = ta;
-  g.trans_b = tb;
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.lda = lda;
-  g.ldb = ldb;
-  g.ldc = ldc;
-  g.batch = batch;
-  g.stride_a = sa;
-  g.stride_b = sb;
-  g.stride_c = sc;
+  const gemm_args g{.trans_a = ta, .trans_b = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
+                    .batch = batch, .stride_a = sa, .stride_b = sb, .stride_c = sc};
   B::gemm(g, alpha, a, b, beta, c);
 }
 // The same over dense row-major matrices (leading dimensions follow from the shapes).

@@ -90,18 +90,11 @@ struct benchmark_set {
 struct benchmark {
   std::vector<benchmark_set> sets;
   double load_seconds = 0;
-  const benchmark_set& set(std::string_view name) const {
-    for (const auto& s : sets)
-      if (s.name == name) return s;
-    ::mvg::detail::fail("benchmark: no set named '", name, "'");
-  }
+  const benchmark_set& set(std::string_view name) const { return detail::by_name(sets, name, "benchmark", "set"); }
 };
 
-struct benchmark_options {
-  std::size_t image_size = 64;
-  std::filesystem::path manifest;   // empty: default_manifest_path()
-  std::filesystem::path data_dir;   // empty: default_data_dir(manifest)
-  std::vector<std::string> sets;    // empty: all
+struct benchmark_options : data_source {
+  std::vector<std::string> sets;  // empty: all
 };
 
 namespace detail {
@@ -304,14 +297,7 @@ inline benchmark load_benchmark(const benchmark_options& o = {}) {
 
 // load_benchmark memoised for the process, keyed by manifest, data folder, size and set list.
 inline std::shared_ptr<const benchmark> cached_benchmark(const benchmark_options& o = {}) {
-  static std::mutex mu;
-  static std::map<std::string, std::shared_ptr<const benchmark>> cache;
-  std::string key = o.manifest.string() + "|" + o.data_dir.string() + "|" + std::to_string(o.image_size);
-  for (const auto& s : o.sets) key += "|" + s;
-  std::lock_guard<std::mutex> lock(mu);
-  auto& slot = cache[key];
-  if (!slot) slot = std::make_shared<const benchmark>(load_benchmark(o));
-  return slot;
+  return detail::memoised<benchmark>(o, o.sets, [&] { return load_benchmark(o); });
 }
 
 }  // namespace mvg::data

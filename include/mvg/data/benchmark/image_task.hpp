@@ -57,17 +57,10 @@ struct image_task {
 struct image_task_set {
   std::vector<image_task> tasks;
   double load_seconds = 0;
-  const image_task& task(std::string_view name) const {
-    for (const auto& t : tasks)
-      if (t.name == name) return t;
-    ::mvg::detail::fail("image tasks: no task named '", name, "'");
-  }
+  const image_task& task(std::string_view name) const { return detail::by_name(tasks, name, "image tasks", "task"); }
 };
 
-struct image_task_options {
-  std::size_t image_size = 64;
-  std::filesystem::path manifest;  // empty: default_manifest_path()
-  std::filesystem::path data_dir;  // empty: default_data_dir(manifest)
+struct image_task_options : data_source {
   std::vector<std::string> tasks;  // empty: all
 };
 

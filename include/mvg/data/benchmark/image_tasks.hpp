@@ -77,14 +77,7 @@ inline image_task_set load_image_tasks(const image_task_options& o = {}) {
 
 // load_image_tasks memoised for the process, keyed by manifest, data folder, size and task list.
 inline std::shared_ptr<const image_task_set> cached_image_tasks(const image_task_options& o = {}) {
-  static std::mutex mu;
-  static std::map<std::string, std::shared_ptr<const image_task_set>> cache;
-  std::string key = o.manifest.string() + "|" + o.data_dir.string() + "|" + std::to_string(o.image_size);
-  for (const auto& s : o.tasks) key += "|" + s;
-  std::lock_guard<std::mutex> lock(mu);
-  auto& slot = cache[key];
-  if (!slot) slot = std::make_shared<const image_task_set>(load_image_tasks(o));
-  return slot;
+  return detail::memoised<image_task_set>(o, o.tasks, [&] { return load_image_tasks(o); });
 }
 
 // A fresh training hole for a training pair (seed from the training range only): trainers may redraw

@@ -10,9 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mvg/core/error.hpp"
@@ -178,5 +181,36 @@ inline std::filesystem::path default_data_dir(const std::filesystem::path& manif
   if (const char* env = std::getenv("MVG_DATA_DIR"); env && *env) return env;
   return std::filesystem::absolute(manifest_path).parent_path().parent_path() / ".cache" / "data";
 }
+
+// Where a loader reads the benchmark from and at which size; the segmentation sets and the image tasks
+// each add the names they load.
+struct data_source {
+  std::size_t image_size = 64;
+  std::filesystem::path manifest;  // empty: default_manifest_path()
+  std::filesystem::path data_dir;  // empty: default_data_dir(manifest)
+};
+
+namespace detail {
+// The item of `items` named `name`; the error says "<owner>: no <item> named '<name>'".
+template <class Items>
+const auto& by_name(const Items& items, std::string_view name, const char* owner, const char* item) {
+  for (const auto& i : items)
+    if (i.name == name) return i;
+  ::mvg::detail::fail(owner, ": no ", item, " named '", name, "'");
+}
+
+// load(o) memoised for the process, keyed by manifest, data folder, size and the names asked for.
+template <class Result, class Load>
+std::shared_ptr<const Result> memoised(const data_source& o, const std::vector<std::string>& names, Load load) {
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const Result>> cache;
+  std::string key = o.manifest.string() + "|" + o.data_dir.string() + "|" + std::to_string(o.image_size);
+  for (const auto& s : names) key += "|" + s;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = cache[key];
+  if (!slot) slot = std::make_shared<const Result>(load());
+  return slot;
+}
+}  // namespace detail
 
 }  // namespace mvg::data
