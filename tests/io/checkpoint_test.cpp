@@ -221,3 +221,17 @@ TEST_CASE("load_pretrained copies the kept tensors only, and refuses a file miss
                               [](const std::string& n) { return n.starts_with("blocks."); }) > 0);
   fs::remove_all(dir);
 }
+
+TEST_CASE("a resumed run must keep its options; older states resume as the old defaults", "[io]") {
+  const std::map<std::string, std::string> stored{{"mvg.train.steps", "1000"}, {"mvg.train.lr", "0.0002"}};
+  const std::map<std::string, std::string> older{{"init", "timm"}};
+  // Same options, and one the state predates whose value is the old default: accepted.
+  io::check_resume_options(stored, {{"steps", "1000"}, {"lr", "0.0002"}, {"init", "timm"}}, older, "s.safetensors");
+  REQUIRE_THROWS_WITH(io::check_resume_options(stored, {{"steps", "2000"}}, older, "s.safetensors"),
+                      Contains("--steps is '2000'") && Contains("s.safetensors") && Contains("used '1000'"));
+  REQUIRE_THROWS_WITH(io::check_resume_options(stored, {{"init", "mae"}}, older, "s.safetensors"),
+                      Contains("--init is 'mae'") && Contains("used 'timm'"));
+  // An option the state lacks and no older default covers: not a state mvg_train wrote.
+  REQUIRE_THROWS_WITH(io::check_resume_options(stored, {{"prompt_distance", "20"}}, older, "s.safetensors"),
+                      Contains("'mvg.train.prompt_distance' is missing") && Contains("s.safetensors"));
+}

@@ -80,8 +80,10 @@ inline kind_shares parse_task_shares(const std::string& text, const std::string&
 }
 inline std::string format_kind_shares(const kind_shares& s) {
   std::string out;
-  for (int k = 0; k < task_kinds; ++k)
-    out += (k ? "," : "") + std::string(task_name(task_kind(k))) + "=" + detail::shortest(s[std::size_t(k)]);
+  for (int k = 0; k < task_kinds; ++k) {
+    if (k) out += ',';
+    out.append(task_name(task_kind(k))).append("=").append(detail::shortest(s[std::size_t(k)]));
+  }
   return out;
 }
 
@@ -97,7 +99,10 @@ inline std::map<std::string, double> parse_set_weights(const std::string& text, 
 }
 inline std::string format_set_weights(const std::map<std::string, double>& w) {
   std::string out;
-  for (const auto& [k, v] : w) out += (out.empty() ? "" : ",") + k + "=" + detail::shortest(v);
+  for (const auto& [k, v] : w) {
+    if (!out.empty()) out += ',';
+    out.append(k).append("=").append(detail::shortest(v));
+  }
   return out;
 }
 
