@@ -222,7 +222,7 @@ TEST_CASE("load_pretrained copies the kept tensors only, and refuses a file miss
   fs::remove_all(dir);
 }
 
-TEST_CASE("a resumed run must keep its options; older states resume as the old defaults", "[io]") {
+TEST_CASE("a resumed run must keep its options, and older states resume as the old defaults", "[io]") {
   const std::map<std::string, std::string> stored{{"mvg.train.steps", "1000"}, {"mvg.train.lr", "0.0002"}};
   const std::map<std::string, std::string> older{{"init", "timm"}};
   // Same options, and one the state predates whose value is the old default: accepted.
