@@ -16,7 +16,8 @@ using namespace mvg;
 
 struct eval_cli {
   std::string checkpoint, out, data, tasks, mode = "auto", rule = "nearest";
-  std::size_t prompts = 0, max_queries = 0, examples = 4;
+  std::size_t prompts = 0, max_queries = 0, examples = 4, dataset_axis = 2;
+  std::vector<std::string> datasets;  // Decathlon / nnU-Net raw folders: their validation subjects
   std::uint64_t seed = 0;
   int threads = 0;
   std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
@@ -29,10 +30,12 @@ static data::prompt_rule rule_of(const std::string& r) {
                             : data::prompt_rule::nearest;
 }
 
-static void evaluate(const eval_cli& o) {
+// The model's size is the checkpoint's (example/common/model_choice.hpp).
+template <mvg::config C>
+static void evaluate(const eval_cli& o, const std::string& preset) {
   if (o.threads > 0) example::backend::set_threads(o.threads);
   example::use_precision(o.precision);
-  example::model_t net;
+  example::model_of<C> net;
   const auto md = io::load_checkpoint(o.checkpoint, net);
   eval::eval_options eo;
   eo.prompts = o.prompts;
@@ -51,7 +54,8 @@ static void evaluate(const eval_cli& o) {
              (mo.mode[std::size_t(k)] == objectives::inference_mode::mim ? " MIM" : " AR");
   std::printf("mvg_eval: %s (step %s), %zu prompt pair(s), inference %s; loading the benchmark…\n",
               o.checkpoint.c_str(), md.count("mvg.step") ? md.at("mvg.step").c_str() : "?", eo.prompts, modes.c_str());
-  const auto data = example::load_benchmark_data(example::cfg.image_size, o.data, example::split_list(o.tasks));
+  const auto data = example::load_benchmark_data(C.image_size, o.data, example::split_list(o.tasks), o.datasets,
+                                                 o.dataset_axis);
   example::example_grids grids(o.examples);
   grids.choose(*data.seg, eo), grids.choose(*data.img, eo);
 
@@ -91,7 +95,7 @@ static void evaluate(const eval_cli& o) {
     for (const auto& t : set.tasks) skipped += !t.test.empty() && t.prompt_pool().empty();
     if (skipped) notes[set.name] = std::to_string(skipped) + " task(s) without any prompt slice are not scored";
   }
-  const std::string title = std::string("mvg results: preset ") + example::preset_name + ", " +
+  const std::string title = "mvg results: preset " + preset + ", " +
                             fs::path(o.checkpoint).filename().string() + " at step " +
                             (md.count("mvg.step") ? md.at("mvg.step") : "?") + ", " + std::to_string(eo.prompts) +
                             " prompt pair(s), " + o.rule + " prompts, " +
@@ -111,7 +115,8 @@ static void evaluate(const eval_cli& o) {
 
 int main(int argc, char** argv) {
   eval_cli o;
-  CLI::App app{"Scores a checkpoint on every test set of the bundled benchmark, next to the baselines.", "mvg_eval"};
+  CLI::App app{"Scores a checkpoint (any preset: its size is read from the file) on every test set of the bundled "
+               "benchmark, or on the validation subjects of your own datasets, next to the baselines.", "mvg_eval"};
   app.add_option("--checkpoint", o.checkpoint, "weights written by mvg_train (model.safetensors)")->required();
   app.add_option("--out", o.out, "folder for results.md, results.csv and grids/ (created)")->required();
   app.add_option("--data", o.data, "benchmark data folder (default: .cache/data of the repository)");
@@ -129,5 +134,12 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "seed of the random coloring")->capture_default_str();
   app.add_option("--threads", o.threads, "CPU threads (default: all)");
   app.add_option("--precision", o.precision, example::precision_help())->capture_default_str();
-  return example::run(app, argc, argv, [&] { evaluate(o); });
+  app.add_option("--dataset", o.datasets, "your own Decathlon / nnU-Net raw folder: scores its validation subjects "
+                 "(docs/own-data.md); repeatable; the bundled benchmark comes along only for --tasks");
+  app.add_option("--dataset-axis", o.dataset_axis, "axis --dataset slices along (as in training)")
+      ->check(CLI::Range(0, 2))->capture_default_str();
+  return example::run(app, argc, argv, [&] {
+    const std::string preset = example::preset_of_checkpoint(o.checkpoint);
+    example::with_preset(preset, [&]<mvg::config C>() { evaluate<C>(o, preset); });
+  });
 }

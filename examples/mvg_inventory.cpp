@@ -2,14 +2,14 @@
 // image-to-image tasks (denoising, inpainting, synthesis: pairs per split, measured noise) — and writes
 // one contact sheet per set and per task so a person can check that images, labels and targets line up.
 //
-//   mvg_inventory [--size 64] [--out runs/inventory] [--data DIR] [--manifest FILE]
+//   mvg_inventory [--size 64] [--out runs/inventory] [--data DIR] [--manifest FILE]   (--help explains them)
 //
 // The sheets are drawn by mvg/viz/contact_sheet.hpp, which says what each cell shows.
 #include <cstdio>
-#include <exception>
 #include <filesystem>
 #include <string>
 
+#include "common/cli.hpp"
 #include "mvg/data/benchmark/benchmark.hpp"
 #include "mvg/data/benchmark/image_tasks.hpp"
 #include "mvg/viz/contact_sheet.hpp"
@@ -52,20 +52,7 @@ void print_task(const image_task& t) {
   if (!t.caveat.empty()) std::printf("  caveat: %s\n", t.caveat.c_str());
 }
 
-}  // namespace
-
-int main(int argc, char** argv) try {
-  mvg::data::benchmark_options opt;
-  std::filesystem::path out = "runs/inventory";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--size") opt.image_size = std::stoul(value);
-    else if (flag == "--out") out = value;
-    else if (flag == "--data") opt.data_dir = value;
-    else if (flag == "--manifest") opt.manifest = value;
-    else throw mvg::error("mvg_inventory: unknown flag " + flag);
-  }
-  if (argc % 2 == 0) throw mvg::error("mvg_inventory: flag " + std::string(argv[argc - 1]) + " has no value");
+void inventory(const mvg::data::benchmark_options& opt, const std::filesystem::path& out) {
   const auto bench = mvg::data::load_benchmark(opt);
   std::printf("mvg segmentation benchmark at %zu² (loaded in %.2f s)\n", opt.image_size, bench.load_seconds);
   std::filesystem::create_directories(out);
@@ -82,8 +69,25 @@ int main(int argc, char** argv) try {
     mvg::viz::write_task_sheet(t, out / (t.name + ".png"));
   }
   std::printf("contact sheets: %s/<set or task>.png\n", out.string().c_str());
-  return 0;
-} catch (const std::exception& e) {
-  std::fprintf(stderr, "%s\n", e.what());
-  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mvg::data::benchmark_options opt;
+  std::string out = "runs/inventory", data, manifest;
+  CLI::App app{"Prints the benchmark (segmentation sets: slices per split and classes; image-to-image tasks: "
+               "pairs per split and measured noise) and writes one contact sheet per set and per task, so a "
+               "person can check that images, labels and targets line up.", "mvg_inventory"};
+  app.add_option("--size", opt.image_size, "side of the square slices, in pixels")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{4096}))->capture_default_str();
+  app.add_option("--out", out, "folder for the contact sheets (created)")->capture_default_str();
+  app.add_option("--data", data, "benchmark data folder (default: $MVG_DATA_DIR, else .cache/data in the "
+                 "repository holding the manifest)");
+  app.add_option("--manifest", manifest, "benchmark manifest (default: $MVG_MANIFEST, else data/benchmark.manifest "
+                 "found upwards from the working directory)");
+  return example::run(app, argc, argv, [&] {
+    opt.data_dir = data, opt.manifest = manifest;
+    inventory(opt, out);
+  });
 }

@@ -1,4 +1,5 @@
-// mvg_train: hybrid-objective training (paper §4.1) over the benchmark's training tasks.
+// mvg_train: hybrid-objective training (paper §4.1) over the benchmark's training tasks and/or the
+// user's own datasets (--dataset DIR, Decathlon / nnU-Net raw layout).
 //   mvg_train --out RUN_DIR [--data DIR] [--steps N] [--batch B] [--lr LR] [--seed S] [--threads T] [--resume]
 //             [--init timm|mae] [--pretrain] [--finetune FILE] … (--help lists every option)
 // Writes RUN_DIR/model.safetensors (weights), train_state.safetensors (weights + AdamW + sampler
@@ -21,7 +22,10 @@
 namespace fs = std::filesystem;
 using namespace mvg;
 
-static void train(const example::train_options& o) {
+template <mvg::config C>
+static void train(const example::train_options& o, const std::string& preset) {
+  using model_t = example::model_of<C>;
+  using optimizer_t = example::optimizer_of<C>;
   if (o.threads > 0) example::backend::set_threads(o.threads);
   // Bad values fail here, before any loading.
   const precision products = example::use_precision(o.precision);
@@ -37,8 +41,8 @@ static void train(const example::train_options& o) {
   for (const char* f : {"train_state.safetensors", "model.safetensors", "log.csv", "loss.png"})
     io::remove_stale_temporaries((dir / f).string());  // left by a run killed while saving
 
-  example::model_t net(static_cast<uint64_t>(o.seed), o.init == "mae" ? init_scheme::mae : init_scheme::timm);
-  example::optimizer_t opt(net.parameters());
+  model_t net(static_cast<uint64_t>(o.seed), o.init == "mae" ? init_scheme::mae : init_scheme::timm);
+  optimizer_t opt(net.parameters());
   rng g(static_cast<uint64_t>(o.seed) * 0x9E3779B97F4A7C15ull + 1);
   if (!o.finetune.empty() && !o.resume) {  // a resumed run's weights come from its state
     const auto n = io::load_pretrained(o.finetune, net, [](const std::string& name) {
@@ -63,9 +67,10 @@ static void train(const example::train_options& o) {
   }
 
   std::printf("mvg_train: preset %s (%ld parameters), %d threads, %s products; loading the benchmark…\n",
-              example::preset_name, long(net.parameters().numel()), example::backend::threads(),
+              preset.c_str(), long(net.parameters().numel()), example::backend::threads(),
               precision_name(products));
-  const auto data = example::load_benchmark_data(example::cfg.image_size, o.data, example::split_list(o.tasks));
+  const auto data = example::load_benchmark_data(C.image_size, o.data, example::split_list(o.tasks),
+                                                 o.datasets, std::size_t(o.dataset_axis));
   objectives::sampler_options so;
   so.prompt_pairs = std::size_t(o.prompts);
   so.max_prompt_distance = std::size_t(o.prompt_distance);
@@ -86,7 +91,7 @@ static void train(const example::train_options& o) {
 
   auto save = [&](long step) {
     std::map<std::string, std::string> md{{"mvg.step", std::to_string(step)}, {"mvg.train.rng", g.state()},
-                                          {"mvg.preset", example::preset_name},
+                                          {"mvg.preset", preset},
                                           {"mvg.train.precision", o.precision},
                                           {"mvg.precision", precision_name(products)}};
     for (const auto& [k, v] : o.fixed()) md["mvg.train." + k] = v;
@@ -96,7 +101,7 @@ static void train(const example::train_options& o) {
     io::write_file_atomically((dir / "log.csv").string(), example::log_csv(log));
     io::save_train_state(state_file.string(), net, opt, md);
     io::save_checkpoint((dir / "model.safetensors").string(), net, md);
-    example::write_loss_png((dir / "loss.png").string(), log, std::string("mvg_train ") + example::preset_name);
+    example::write_loss_png((dir / "loss.png").string(), log, "mvg_train " + preset);
   };
 
   const long end = o.until > 0 ? std::min(o.until, o.steps) : o.steps;
@@ -125,8 +130,16 @@ static void train(const example::train_options& o) {
 
 int main(int argc, char** argv) {
   example::train_options o;
-  CLI::App app{"Trains the MVG model (preset fixed at build time) on the bundled benchmark with the hybrid "
-               "AR/MIM objective.", "mvg_train"};
+  CLI::App app{"Trains the MVG model (a preset chosen by --preset) on the bundled benchmark and/or your own "
+               "Decathlon-format datasets with the hybrid AR/MIM objective.", "mvg_train"};
   o.add_to(app);
-  return example::run(app, argc, argv, [&] { train(o); });
+  return example::run(app, argc, argv, [&] {
+    // A resumed run keeps its size; a new one takes --preset (default: the build's MVG_PRESET).
+    const auto state = fs::path(o.out) / "train_state.safetensors";
+    const std::string stored = o.resume && fs::exists(state) ? example::preset_of_checkpoint(state.string()) : "";
+    MVG_CHECK(o.preset.empty() || stored.empty() || o.preset == stored, "--preset ", o.preset, ": the run in ", o.out,
+              " was trained with preset ", stored, " (a resumed run keeps its size)");
+    const std::string preset = !o.preset.empty() ? o.preset : !stored.empty() ? stored : example::preset_name;
+    example::with_preset(preset, [&]<mvg::config C>() { train<C>(o, preset); });
+  });
 }

@@ -2,27 +2,38 @@
 # The README's main job: install, fetch the bundled real data, build, train the tiny preset for a
 # bounded run (~15 min on 2 cores), evaluate every benchmark test set, and say where the results are.
 # Outputs land in ./out (override with MVG_OUT); MVG_STEPS sets the training length (default 1000:
-# 0.4–0.75 s a step on 2 cores, Intel Xeon to AMD EPYC, docs/results.md).
+# 0.4–0.75 s a step on 2 cores, Intel Xeon to AMD EPYC, docs/results.md). A run of another length is
+# a new run in out/run-<steps> (the learning-rate schedule spans the whole run, so a finished run
+# cannot simply go on); a re-run of the same length resumes its run. MVG_DRY_RUN=1 prints the
+# training and evaluation commands instead of installing, building and running (tests use it).
 # Denoising and synthesis train autoregressively here (the paper: 10% AR, 90% MIM), and mvg_eval infers
 # them that way: in a 15-minute budget MIM leaves them a blurred mean image (docs/results.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-scripts/fetch_data.sh
 out=${MVG_OUT:-out}
 steps=${MVG_STEPS:-1000}
-mkdir -p "$out"
-cmake $([ -f build/CMakeCache.txt ] || echo -GNinja) -S . -B build -DCMAKE_BUILD_TYPE=Release -DMVG_BUILD_EXAMPLES=ON >/dev/null
-cmake --build build -j"$(nproc)" --target mvg_train mvg_eval mvg_infer
+[[ "$steps" =~ ^[1-9][0-9]*$ ]] || { echo "run_main.sh: MVG_STEPS='$steps' is not a positive whole number" >&2; exit 2; }
+run="$out/run"
+[ "$steps" = 1000 ] || run="$out/run-$steps"
+dry=${MVG_DRY_RUN:-0}
+go() { if [ "$dry" = 1 ]; then echo "$*"; else "$@"; fi; }
+if [ "$dry" != 1 ]; then
+  scripts/setup.sh
+  scripts/fetch_data.sh
+  mkdir -p "$out"
+  cmake $([ -f build/CMakeCache.txt ] || echo -GNinja) -S . -B build -DCMAKE_BUILD_TYPE=Release -DMVG_BUILD_EXAMPLES=ON >/dev/null
+  cmake --build build -j"$(nproc)" --target mvg_train mvg_eval mvg_infer
+fi
 resume=()
-[ -f "$out/run/train_state.safetensors" ] && resume=(--resume)  # a re-run continues an interrupted one
+[ -f "$run/train_state.safetensors" ] && resume=(--resume)  # a re-run continues an interrupted one
 # bf16 products where the CPU has AMX or AVX512-BF16, fp32 elsewhere (said at start); the same table
 # either way, within the seed spread (docs/precision.md, docs/results.md).
-./build/examples/mvg_train --out "$out/run" --steps "$steps" --seed 0 --ar-share denoising=1,synthesis=1 \
+go ./build/examples/mvg_train --out "$run" --steps "$steps" --seed 0 --ar-share denoising=1,synthesis=1 \
   --precision bf16 "${resume[@]}"
-./build/examples/mvg_eval --checkpoint "$out/run/model.safetensors" --out "$out/eval" --precision bf16
+go ./build/examples/mvg_eval --checkpoint "$run/model.safetensors" --out "$out/eval" --precision bf16
+[ "$dry" = 1 ] && exit 0
 echo
 echo "main job done:"
 echo "  results table   $out/eval/results.md (and results.csv)"
-echo "  pictures        $out/eval/grids/*.png, loss curve $out/run/loss.png"
-echo "  checkpoint      $out/run/model.safetensors (log: $out/run/log.csv)"
+echo "  pictures        $out/eval/grids/*.png, loss curve $run/loss.png"
+echo "  checkpoint      $run/model.safetensors (log: $run/log.csv)"

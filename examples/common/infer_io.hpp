@@ -1,13 +1,14 @@
 // examples/common/infer_io.hpp: mvg_infer's inputs and outputs.
 // Inputs are PNG/JPG images (grey; an RGB file is converted to grey) or NIfTI volumes (.nii, .nii.gz).
-//   - images are intensities in [0, 1] (8-bit / 255); NIfTI images are scaled per volume by their
+//   - images are intensities in [0, 1] (8-bit / 255, 16-bit / 65535); NIfTI images are scaled per volume by their
 //     0.5–99.5 percentiles (SPEC §6, MRI) or by a CT window (--intensity ct:LO:HI);
 //   - labels are class ids: the pixel values of a PNG, the voxel values of a NIfTI volume (0..255);
 //   - every input must have the query's size (a 2-D image) or its in-plane size (volumes); each
 //     slice is padded to a square and resized to the model's canvas, and the prediction is mapped
 //     back to the query's grid (nearest for class maps, bilinear for images).
-// Outputs: .png (8-bit: class ids for segmentation, intensity × 255 otherwise) or .nii/.nii.gz
-// (float32: the class map, or the raw prediction), written atomically; --picture adds a grid.
+// Outputs: .png (8-bit: class ids for segmentation, intensity × 255 clamped to 0..255 otherwise) or
+// .nii/.nii.gz (uint8 class ids, or the raw float32 prediction, unclamped), with the query's header
+// geometry (pixdim, qform, sform and their codes), written atomically; --picture adds a grid.
 #pragma once
 #include <filesystem>
 #include <string>
@@ -32,6 +33,7 @@ struct stack {
   std::string path;
   std::vector<gray> slices;
   mvg::data::affine_matrix affine = mvg::data::identity_affine();
+  mvg::data::nifti_geometry geometry = mvg::data::geometry_of_affine(mvg::data::identity_affine());
   bool volume = false;
   std::size_t h() const { return slices[0].shape()[0]; }
   std::size_t w() const { return slices[0].shape()[1]; }
@@ -61,16 +63,23 @@ inline stack read_stack(const std::string& path, bool as_labels, const std::stri
   stack s;
   s.path = path;
   if (!is_nifti(path)) {
-    const auto img = mvg::data::read_image_u8(path, 1);
-    gray g = gray::from_shape({img.shape()[0], img.shape()[1]});
-    for (std::size_t i = 0; i < g.size(); ++i) g.data()[i] = as_labels ? float(img.data()[i]) : img.data()[i] / 255.f;
+    if (!as_labels) {
+      s.slices.push_back(mvg::data::read_image_gray(path));  // at full depth: 16-bit / 65535
+      return s;
+    }
+    const auto ids = mvg::data::read_label_image(path);  // refuses colour, keeps 16-bit values
+    gray g = gray::from_shape(ids.shape());
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      MVG_CHECK(ids.data()[i] <= 255, path, ": label value ", ids.data()[i], " is not a class id in 0..255");
+      g.data()[i] = float(ids.data()[i]);
+    }
     s.slices.push_back(std::move(g));
     return s;
   }
   const auto n = mvg::data::read_nifti(path);
   MVG_CHECK(n.data.dimension() == 2 || n.data.dimension() == 3, path, ": expected a 2-D or 3-D volume, got ",
             n.data.dimension(), " dimensions");
-  s.volume = true, s.affine = n.affine;
+  s.volume = true, s.affine = n.affine, s.geometry = n.geometry;
   xt::xarray<float> v = n.data;
   if (as_labels) {
     for (float x : v)
@@ -107,7 +116,8 @@ inline labels to_labels(const gray& g) {
   return l;
 }
 
-// Writes a stack of predictions like the query: PNG (8-bit) or NIfTI (float32).
+// Writes a stack of predictions like the query: PNG (8-bit) or NIfTI (class ids as uint8, images as
+// float32), the NIfTI with the query's header geometry copied field for field.
 inline void write_prediction(const std::string& path, const std::vector<gray>& slices, const stack& like,
                              bool class_map) {
   if (is_nifti(path)) {
@@ -117,7 +127,7 @@ inline void write_prediction(const std::string& path, const std::vector<gray>& s
     for (std::size_t z = 0; z < slices.size(); ++z)
       for (std::size_t r = 0; r < h; ++r)
         for (std::size_t c = 0; c < w; ++c) v.data()[(r * w + c) * (v.dimension() == 3 ? slices.size() : 1) + z] = slices[z](r, c);
-    mvg::data::write_nifti(path, v, like.affine);
+    mvg::data::write_nifti(path, v, like.geometry, class_map ? mvg::data::nifti_dtype::uint8 : mvg::data::nifti_dtype::float32);
     return;
   }
   MVG_CHECK(slices.size() == 1, path, ": a ", slices.size(), "-slice volume needs a .nii or .nii.gz output");

@@ -2,7 +2,9 @@
 // before anything loads, and the text a resumed run compares with the one it continues
 // (io::check_resume_options). The shares and set weights parse through mvg/objectives/shares.hpp.
 #pragma once
+#include <filesystem>
 #include <map>
+#include <vector>
 #include <string>
 
 #include "common/cli.hpp"
@@ -12,6 +14,9 @@ namespace example {
 
 struct train_options {
   std::string out, data, tasks;
+  std::string preset;  // empty: the build's default (or, on --resume, the run's)
+  std::vector<std::string> datasets;  // Decathlon / nnU-Net raw folders (data/benchmark/decathlon.hpp)
+  long dataset_axis = 2;
   long steps = 500, batch = 8, seed = 0, prompts = 1, prompt_distance = 20, min_prompt_distance = 0,
        checkpoint_every = 50, until = 0;
   double lr = 2e-4, clip = 1.0, warmup = 0.05;  // lr: see docs/examples.md (1e-3 diverges at batch 8)
@@ -39,7 +44,13 @@ struct train_options {
             {"task_share", ob::format_kind_shares(ob::parse_task_shares(task_share, "--task-share"))},
             {"set_weights", ob::format_set_weights(ob::parse_set_weights(set_weights, "--set-weights"))},
             {"min_prompt_distance", std::to_string(min_prompt_distance)},
-            {"seg_first_weight", std::to_string(seg_first_weight)}};
+            {"seg_first_weight", std::to_string(seg_first_weight)}, {"datasets", dataset_list()},
+            {"dataset_axis", std::to_string(dataset_axis)}};
+  }
+  std::string dataset_list() const {
+    std::string s;
+    for (const auto& d : datasets) s += (s.empty() ? "" : ",") + std::filesystem::absolute(d).lexically_normal().string();
+    return s;
   }
 
   // Values that cannot be right, refused before any loading.
@@ -49,6 +60,7 @@ struct train_options {
               o.min_prompt_distance, " must lie in [0, --prompt-distance ", o.prompt_distance, "]");
     MVG_CHECK(o.seg_first_weight >= 0 && o.seg_first_weight <= 1, "--seg-first-weight ", o.seg_first_weight,
               " must lie in [0, 1]");
+    MVG_CHECK(o.dataset_axis >= 0 && o.dataset_axis <= 2, "--dataset-axis ", o.dataset_axis, " must be 0, 1 or 2");
     MVG_CHECK(o.steps > 0 && o.batch > 0 && o.prompts > 0 && o.checkpoint_every > 0, "--steps, --batch, --prompts and "
               "--checkpoint-every must be positive");
   }
@@ -56,6 +68,8 @@ struct train_options {
   void add_to(CLI::App& app) {
     auto& o = *this;
     app.add_option("--out", o.out, "run folder (created); holds model.safetensors, log.csv, loss.png")->required();
+    app.add_option("--preset", o.preset, "model size: " + example::preset_list() + " (default: " +
+                   example::preset_name + "; a resumed run keeps its own)");
     app.add_option("--data", o.data, "benchmark data folder (default: .cache/data of the repository)");
     app.add_option("--steps", o.steps, "training steps (the learning-rate schedule spans them)")->capture_default_str();
     app.add_option("--batch", o.batch, "samples per step (one task kind a step)")->capture_default_str();
@@ -79,7 +93,12 @@ struct train_options {
     app.add_option("--seg-first-weight", o.seg_first_weight, "weight of segmentation's first AR prediction, the one "
                      "with no prompt in view (random colors make it a guess; 1: the paper's plain mean)")
         ->capture_default_str();
-    app.add_option("--tasks", o.tasks, "comma-separated sets/tasks to train on (default: every training task)");
+    app.add_option("--tasks", o.tasks, "comma-separated sets/tasks of the bundled benchmark to train on (default: "
+                   "every training task; with --dataset: none unless named here)");
+    app.add_option("--dataset", o.datasets, "your own dataset: a Medical Segmentation Decathlon / nnU-Net raw folder "
+                   "(dataset.json, imagesTr/, labelsTr/); repeat for more (docs/own-data.md)");
+    app.add_option("--dataset-axis", o.dataset_axis, "axis of the NIfTI volumes that --dataset slices along "
+                   "(2: the third voxel axis, axial in most scans)")->capture_default_str();
     app.add_option("--checkpoint-every", o.checkpoint_every, "steps between checkpoints")->capture_default_str();
     app.add_option("--clip", o.clip, "gradient-norm clipping (0: off)")->capture_default_str();
     app.add_option("--warmup", o.warmup, "warm-up as a fraction of --steps")->capture_default_str();
@@ -104,7 +123,7 @@ inline std::map<std::string, std::string> defaults_of_older_states() {
   return {{"ar_share", ob::format_kind_shares(ob::hybrid_options{}.p_autoregressive)}, {"init", "timm"},
           {"pretrain", "0"}, {"finetune", ""}, {"task_share", ob::format_kind_shares(ob::hybrid_options{}.task_weight)},
           {"set_weights", ""}, {"min_prompt_distance", "0"}, {"augment", "0"},
-          {"seg_first_weight", std::to_string(1.0)}};
+          {"seg_first_weight", std::to_string(1.0)}, {"datasets", ""}, {"dataset_axis", "2"}};
 }
 
 }  // namespace example

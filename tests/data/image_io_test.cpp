@@ -5,6 +5,7 @@
 
 #include "mvg/data/formats/image_io.hpp"
 #include "support.hpp"
+#include "support/png_writer.hpp"
 
 using Catch::Contains;
 
@@ -27,6 +28,41 @@ TEST_CASE("PNG round-trips grey floats and RGB bytes", "[data][image]") {
   CHECK(mvg_test::same(rgb_back, rgb));
   CHECK(mvg::data::read_image_u8(s / "rgb.png", 1).shape()[2] == 1);  // converted to luminance on request
   for (const auto& e : std::filesystem::directory_iterator(s.dir)) CHECK(e.path().extension() == ".png");
+}
+
+// A 16-bit scan whose brightest pixel is 230 of 65535: reduced to 8 bits by stb (the high byte), every
+// pixel was 0, and mvg_infer ran on a black query without a word.
+TEST_CASE("16-bit grey PNGs read at full depth, as intensities and as class ids", "[data][image]") {
+  mvg_test::scratch s("png16");
+  const std::vector<std::uint16_t> dim = {0, 1, 115, 230, 230, 7};  // 2 rows × 3 columns
+  mvg_test::write_bytes(s / "dim.png", mvg_test::png::encode(3, 2, 1, 16, dim));
+  const auto grey = mvg::data::read_image_gray(s / "dim.png");
+  REQUIRE(grey.shape() == std::array<std::size_t, 2>{2, 3});
+  for (std::size_t i = 0; i < dim.size(); ++i) CHECK(grey.data()[i] == Approx(dim[i] / 65535.0).epsilon(1e-6));
+  CHECK(grey(1, 0) > 0);
+  const auto hwc = mvg::data::read_image(s / "dim.png");
+  REQUIRE(hwc.shape() == std::array<std::size_t, 3>{2, 3, 1});
+  CHECK(hwc(1, 0, 0) == Approx(230 / 65535.0).epsilon(1e-6));
+
+  // 8-bit files still divide by 255
+  mvg_test::write_bytes(s / "byte.png", mvg_test::png::encode(3, 2, 1, 8, dim));
+  CHECK(mvg::data::read_image_gray(s / "byte.png")(1, 0) == Approx(230 / 255.0).epsilon(1e-6));
+
+  // class ids above 255 stay what they are
+  const std::vector<std::uint16_t> ids = {0, 300, 65535, 1};
+  mvg_test::write_bytes(s / "labels16.png", mvg_test::png::encode(2, 2, 1, 16, ids));
+  const auto labels = mvg::data::read_label_image(s / "labels16.png");
+  REQUIRE(labels.shape() == std::array<std::size_t, 2>{2, 2});
+  CHECK(labels(0, 1) == 300);
+  CHECK(labels(1, 0) == 65535);
+  CHECK(labels(1, 1) == 1);
+  mvg_test::write_bytes(s / "labels8.png", mvg_test::png::encode(2, 2, 1, 8, {0, 3, 255, 1}));
+  CHECK(mvg::data::read_label_image(s / "labels8.png")(1, 0) == 255);
+
+  // colour would turn class colours into luminance values, not ids: refused, naming the file
+  mvg_test::write_bytes(s / "rgb_labels.png", mvg_test::png::encode(1, 1, 3, 8, {1, 2, 3}));
+  CHECK_THROWS_WITH(mvg::data::read_label_image(s / "rgb_labels.png"),
+                    Contains("rgb_labels.png") && Contains("one grey channel") && Contains("has 3"));
 }
 
 TEST_CASE("JPEG reads through stb_image", "[data][image]") {

@@ -85,9 +85,9 @@ TEST_CASE("NIfTI write/read round-trips float32, uint8 and int16, plain and gzip
 
 TEST_CASE("NIfTI write refuses values its integer dtype cannot hold", "[data][nifti]") {
   mvg_test::scratch s("nifti_range");
-  CHECK_THROWS_WITH(mvg::data::write_nifti(s / "x.nii", ramp({2, 2, 2}, 100.0f), {}, nifti_dtype::uint8),
+  CHECK_THROWS_WITH(mvg::data::write_nifti(s / "x.nii", ramp({2, 2, 2}, 100.0f), mvg::data::identity_affine(), nifti_dtype::uint8),
                     Contains("x.nii") && Contains("[0, 255]"));
-  CHECK_THROWS_WITH(mvg::data::write_nifti(s / "y.nii", ramp({2, 2, 2}, 0.5f), {}, nifti_dtype::int16),
+  CHECK_THROWS_WITH(mvg::data::write_nifti(s / "y.nii", ramp({2, 2, 2}, 0.5f), mvg::data::identity_affine(), nifti_dtype::int16),
                     Contains("not an integer"));
   CHECK_FALSE(std::filesystem::exists(s / "x.nii"));
   CHECK_THROWS_WITH(mvg::data::write_nifti(s.dir / "missing" / "z.nii", ramp({2, 2, 2})), Contains("does not exist"));
@@ -161,7 +161,7 @@ TEST_CASE("NIfTI rejects truncated, garbage and lying files, naming file and fie
 
 TEST_CASE("NIfTI rejects truncated and corrupt gzip streams", "[data][nifti]") {
   mvg_test::scratch s("nifti_gz");
-  mvg::data::write_nifti(s / "ok.nii.gz", ramp({40, 30, 20}, 0.01f), {}, nifti_dtype::float32);
+  mvg::data::write_nifti(s / "ok.nii.gz", ramp({40, 30, 20}, 0.01f), mvg::data::identity_affine(), nifti_dtype::float32);
   const auto gz = mvg_test::read_bytes(s / "ok.nii.gz");
   REQUIRE(gz.size() > 200);
   mvg_test::write_bytes(s / "cut.nii.gz", {gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(gz.size() / 2)});
@@ -194,4 +194,29 @@ TEST_CASE("real atlases: ch2 and INIA19 headers, sform, and NeuroMaps' vox_offse
   CHECK(itk.affine[0][0] == -2.0);  // L
   CHECK(itk.affine[1][2] == 3.0);   // axis 2 runs anterior: coronal slices
   CHECK(itk.affine[2][1] == 2.0);   // axis 1 runs superior
+}
+
+TEST_CASE("NIfTI geometry read from one file is written to another field for field", "[data][nifti]") {
+  mvg_test::scratch s("nifti_geometry");
+  mvg::data::nifti_geometry g;
+  g.pixdim = {-1.f, 0.9f, 1.1f, 2.5f, 1.f, 1.f, 1.f, 1.f};
+  g.qform_code = 1, g.sform_code = 4;
+  g.quatern = {0.1f, -0.2f, 0.3f, -90.f, 126.f, -72.f};
+  g.srow = {{{0.9f, 0.01f, 0.f, -90.f}, {0.f, 1.1f, 0.02f, 126.f}, {0.f, 0.f, -2.5f, -72.f}}};
+  g.xyzt_units = 2 | 8;
+  mvg::data::write_nifti(s / "a.nii.gz", ramp({4, 3, 2}, 1.f), g, nifti_dtype::uint8);
+  const auto a = mvg::data::read_nifti(s / "a.nii.gz");
+  CHECK(a.geometry == g);
+  CHECK(a.dtype == nifti_dtype::uint8);
+  CHECK(a.qform_code == 1);
+  CHECK(a.sform_code == 4);
+  CHECK(a.affine[0][0] == Approx(0.9));  // the sform wins when its code is set
+  // Copying it on: the label of a scan carries the scan's header.
+  mvg::data::write_nifti(s / "b.nii", a.data, a.geometry, nifti_dtype::int16);
+  CHECK(mvg::data::read_nifti(s / "b.nii").geometry == g);
+  // An affine alone gives sform code 2 and no qform, as before.
+  mvg::data::write_nifti(s / "c.nii", a.data, a.affine);
+  const auto c = mvg::data::read_nifti(s / "c.nii");
+  CHECK(c.sform_code == 2);
+  CHECK(c.qform_code == 0);
 }

@@ -60,7 +60,7 @@ TEST_CASE("mvg_infer: NIfTI volumes take slice-position prompts and give a volum
                      "--task segmentation --out seg.nii.gz --picture pic.png --truth pl.nii.gz");
   // The truth must have the query's slice count: 6 ≠ 9.
   REQUIRE(r.code == 1);
-  REQUIRE_THAT(r.err, Catch::Contains("pl.nii.gz: slice count differs"));
+  REQUIRE_THAT(r.err, Catch::Contains("pl.nii.gz has 6 slices but q.nii has 9"));
   REQUIRE_FALSE(fs::exists(s / "seg.nii.gz"));
   const auto ok = run(s.dir, MVG_INFER_EXE,
                       "--checkpoint m.safetensors --prompt-image p.nii.gz --prompt-label pl.nii.gz --query q.nii "
@@ -71,6 +71,64 @@ TEST_CASE("mvg_infer: NIfTI volumes take slice-position prompts and give a volum
   REQUIRE(seg.data.shape() == std::vector<std::size_t>{48, 40, 9});
   for (float v : seg.data) REQUIRE((v == 0.f || v == 1.f));
   REQUIRE(fs::exists(s / "pic.png"));
+  // Class ids are written as integers, with the query's header geometry field for field (the qform and
+  // its code were once dropped and the labels written as float32).
+  CHECK(seg.dtype == mvg::data::nifti_dtype::uint8);
+  CHECK(seg.geometry == mvg::data::read_nifti(s / "q.nii").geometry);
+  auto q = mvg::data::read_nifti(s / "q.nii");
+  auto geo = q.geometry;
+  geo.qform_code = 1, geo.quatern = {0.f, 0.f, 0.70710678f, -10.f, 20.f, -30.f}, geo.pixdim[0] = -1.f;
+  mvg::data::write_nifti(s / "q2.nii.gz", q.data, geo);
+  const auto ok2 = run(s.dir, MVG_INFER_EXE, "--checkpoint m.safetensors --prompt-image p.nii.gz --prompt-label "
+                                             "pl.nii.gz --query q2.nii.gz --task segmentation --out seg2.nii.gz");
+  REQUIRE(ok2.code == 0);
+  CHECK(mvg::data::read_nifti(s / "seg2.nii.gz").geometry == geo);
+
+  // Images: the raw prediction in a NIfTI, clamped only where an 8-bit PNG needs it.
+  const auto d = run(s.dir, MVG_INFER_EXE, "--checkpoint m.safetensors --prompt-image p.nii.gz --prompt-label "
+                                           "p.nii.gz --query q2.nii.gz --task denoising --intensity none "
+                                           "--out den.nii.gz");
+  INFO(d.err);
+  REQUIRE(d.code == 0);
+  const auto den = mvg::data::read_nifti(s / "den.nii.gz");
+  CHECK(den.dtype == mvg::data::nifti_dtype::float32);
+  CHECK(den.geometry == geo);
+  const bool outside = std::any_of(den.data.begin(), den.data.end(), [](float v) { return v < 0.f || v > 1.f; });
+  CHECK(outside);  // an untrained model's raw output leaves [0, 1] somewhere: nothing clamped it
+}
+
+TEST_CASE("mvg_infer: a checkpoint of another preset runs at its own size", "[examples][infer][presets]") {
+  mvg_test::scratch s("infer_preset");
+  example::model_of<mvg::presets::small> m(0);  // 128² canvas, whatever this build's default preset
+  mvg::io::save_checkpoint((s / "m.safetensors").string(), m);
+  const auto r = run(s.dir, MVG_INFER_EXE, example_args() + " --out pred.png");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(mvg::data::read_image_u8(s / "pred.png").shape() == std::array<std::size_t, 3>{64, 64, 1});
+  const auto t = run(s.dir, MVG_TRAIN_EXE, "--preset huge --out run --steps 1");
+  CHECK(t.code == 1);
+  CHECK_THAT(t.err, Catch::Contains("unknown preset 'huge'") && Catch::Contains("tiny, small, base, large"));
+}
+
+TEST_CASE("mvg_infer: more classes than random coloring's 16 levels: a clear message, and --coloring binary",
+          "[examples][infer][coloring]") {
+  mvg_test::scratch s("infer_coloring");
+  example::model_t m(0);
+  mvg::io::save_checkpoint((s / "m.safetensors").string(), m);
+  xt::xtensor<std::uint8_t, 3> labels = xt::zeros<std::uint8_t>({std::size_t(64), std::size_t(64), std::size_t(1)});
+  for (std::size_t i = 0; i < 64; ++i)
+    for (std::size_t j = 0; j < 64; ++j) labels(i, j, 0) = static_cast<std::uint8_t>((i / 8) * 3 + j / 24);  // 24 classes
+  mvg::data::write_png(s / "many.png", labels);
+  const std::string args = "--checkpoint m.safetensors --prompt-image '" + (shipped / "prompt_image.png").string() +
+                           "' --prompt-label many.png --query '" + (shipped / "query_image.png").string() +
+                           "' --task segmentation --out pred.png";
+  const auto r = run(s.dir, MVG_INFER_EXE, args);
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Catch::Contains("23 classes") && Catch::Contains("--coloring binary"));
+  const auto b = run(s.dir, MVG_INFER_EXE, args + " --coloring binary");
+  INFO(b.err);
+  REQUIRE(b.code == 0);
+  for (auto v : mvg::data::read_image_u8(s / "pred.png")) REQUIRE(v <= 23);
 }
 
 TEST_CASE("mvg_infer: bad input gives one line naming the file, exit code 1 or 2 and no output file",
@@ -105,7 +163,7 @@ TEST_CASE("mvg_infer: bad input gives one line naming the file, exit code 1 or 2
            {with_ckpt("truncated.safetensors"), "truncated.safetensors"},
            {with_ckpt("lying.safetensors"), "lying.safetensors: tensor 'norm.bias': data_offsets"},
            {with_ckpt("shape.safetensors"), "'pos_embed' has shape [1, 192, 64], expected [1, 64, 192]"},
-           {with_ckpt("config.safetensors"), "config.safetensors: mvg.config 'embed_dim' is 384"},
+           {with_ckpt("config.safetensors"), "config.safetensors: its model size (mvg.config"},
            {"--checkpoint m.safetensors" + prompt + " --query nothere.png --task segmentation", "nothere.png"},
            {"--checkpoint m.safetensors" + prompt + " --query corrupt.png --task segmentation", "corrupt.png"},
            {"--checkpoint m.safetensors --prompt-image small.png --prompt-label small.png" + query +
@@ -114,7 +172,7 @@ TEST_CASE("mvg_infer: bad input gives one line naming the file, exit code 1 or 2
            {"--checkpoint m.safetensors" + prompt + query + " --task colorize", "--task: colorize not in"},
            {"--checkpoint m.safetensors --prompt-image '" + (shipped / "prompt_image.png").string() + "'" + query +
                 " --task segmentation",
-            "--prompt-label is required"}}) {
+            "give one label per prompt image"}}) {
     const auto r = run(s.dir, MVG_INFER_EXE, b.args + " --out out.png --picture pic.png");
     INFO(b.args << "\n" << r.err);
     REQUIRE((r.code == 1 || r.code == 2));

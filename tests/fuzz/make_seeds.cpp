@@ -16,6 +16,7 @@
 #include "mvg/data/formats/nifti.hpp"
 #include "mvg/io/train_state.hpp"
 #include "support/inv3_writer.hpp"
+#include "support/png_writer.hpp"
 
 namespace fs = std::filesystem;
 using bytes = std::vector<std::uint8_t>;
@@ -87,6 +88,15 @@ void png_seeds(const fs::path& out, const fs::path& tmp) {
   const fs::path phantom = fs::path(MVG_SOURCE_DIR) / "examples" / "data" / "prompt_label.png";
   write_all(out / "png" / "phantom_label_to_gray", with_mode(1, read_all(phantom)));
   for (const char* n : {"rgb.png", "ga.png"}) (void)mvg::data::read_image_u8(tmp / n);
+  // 16-bit grey (stb_image_write cannot write it): the first byte picks the full-depth reader (5) and
+  // the class-id reader (10), which reach stb's 16-bit decoder.
+  std::vector<std::uint16_t> deep(5 * 4);
+  for (std::size_t i = 0; i < deep.size(); ++i) deep[i] = static_cast<std::uint16_t>(i * 3001);
+  write_all(tmp / "deep.png", mvg_test::png::encode(5, 4, 1, 16, deep));
+  (void)mvg::data::read_image(tmp / "deep.png");
+  (void)mvg::data::read_label_image(tmp / "deep.png");
+  write_all(out / "png" / "grey16_full_depth", with_mode(5, read_all(tmp / "deep.png")));
+  write_all(out / "png" / "grey16_labels", with_mode(10, read_all(tmp / "deep.png")));
 }
 
 // The real mosaic's header (private Siemens tags, CSA blocks) over a 24×24 mosaic of 4 tiles.

@@ -8,6 +8,9 @@
 // indices, best (or nearest) first; fewer than k only when the pool is smaller than k.
 // Training draws its prompts by its own rule (training_prompts, at the end): random slices of the
 // same training pool within a distance band of the query, so that test-time distances are covered.
+// A set of several subjects (a user's dataset, data/benchmark/decathlon.hpp) takes prompts from other
+// subjects at the query's relative slice position instead, at test time and in training alike: the
+// paper's slice-position rule across volumes (cross_subject_prompts).
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -86,6 +89,29 @@ inline std::vector<std::size_t> most_similar(const std::vector<const image2d<flo
   return idx;
 }
 
+// Across subjects: for every subject other than the query's, its pool entry nearest to the query's
+// relative slice position; `pick` orders those subjects (nearest first at test time, a random order in
+// training) and the first n are returned. Fewer subjects than n: the next nearest entries of the others.
+template <class Pick>
+std::vector<std::size_t> cross_subject_prompts(const benchmark_set& set, const std::vector<seg_sample>& pool,
+                                               const seg_sample& q, std::size_t n, Pick&& pick) {
+  const double at = set.relative_position(q);
+  std::vector<std::size_t> others;  // every entry of another subject, nearest first
+  for (std::size_t i = 0; i < pool.size(); ++i)
+    if (pool[i].volume != q.volume) others.push_back(i);
+  auto off = [&](std::size_t i) { return std::abs(set.relative_position(pool[i]) - at); };
+  std::stable_sort(others.begin(), others.end(), [&](std::size_t a, std::size_t b) { return off(a) < off(b); });
+  std::vector<std::size_t> best;  // one per subject
+  for (std::size_t i : others)
+    if (std::none_of(best.begin(), best.end(), [&](std::size_t b) { return pool[b].volume == pool[i].volume; }))
+      best.push_back(i);
+  pick(best);
+  if (best.size() > n) best.resize(n);
+  for (std::size_t i : others)
+    if (best.size() < n && std::find(best.begin(), best.end(), i) == best.end()) best.push_back(i);
+  return best;
+}
+
 enum class prompt_rule { position, fixed, nearest, retrieval };
 
 struct prompt_options {
@@ -110,6 +136,10 @@ inline std::vector<std::size_t> select_prompts(const benchmark_set& set, const s
   for (const auto& p : pool)
     MVG_CHECK(p.slice != q.slice || p.volume != q.volume, "select_prompts: set ", set.name, " task ", task.name,
               ": slice ", q.slice, " is both a query and a prompt");
+  // Across subjects, slice numbers of different volumes do not compare: position and nearest both
+  // mean the same relative position in other subjects.
+  if (set.across_subjects() && (o.rule == prompt_rule::position || o.rule == prompt_rule::nearest))
+    return cross_subject_prompts(set, pool, q, o.k, [](std::vector<std::size_t>&) {});
   switch (o.rule) {
     case prompt_rule::position:
       return around(position_prompt(query_index, queries.size(), pool.size()), pool.size(), o.k);

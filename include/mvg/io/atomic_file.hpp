@@ -1,6 +1,8 @@
-// mvg/io/atomic_file.hpp: write a whole file or nothing. Data goes to "<path>.tmp.<pid>", is fsynced,
-// then renamed over <path> (atomic on POSIX), and the directory is fsynced so the rename survives a
-// crash. A reader never sees a half-written file.
+// mvg/io/atomic_file.hpp: write a whole file or nothing. Data goes to "<path>.tmp.<pid>.<n>", is
+// fsynced, then renamed over <path> (atomic on POSIX), and the directory is fsynced so the rename
+// survives a crash. A reader never sees a half-written file. A write that fails (a full disk, a quota,
+// a file-size limit) removes the temporary and throws an mvg::error naming <path>, whose previous
+// content is untouched.
 #pragma once
 #include <fcntl.h>
 #include <unistd.h>
@@ -19,12 +21,13 @@
 namespace mvg::io {
 
 namespace detail {
+// Errors name `path`, the file the caller asked for: the temporary is removed before anyone reads them.
 inline void write_all(int fd, const char* p, std::size_t n, const std::string& path) {
   while (n) {
     const ssize_t w = ::write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      ::mvg::detail::fail(path, ": write failed: ", std::strerror(errno));
+      ::mvg::detail::fail(path, ": write failed: ", std::strerror(errno), "; the file on disk is unchanged");
     }
     p += w;
     n -= static_cast<std::size_t>(w);
@@ -44,14 +47,20 @@ void write_atomically(const std::string& path, Fill&& fill) {
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) ::mvg::detail::fail(path, ": cannot create ", tmp, ": ", std::strerror(errno));
   try {
-    fill([&](const char* p, std::size_t n) { detail::write_all(fd, p, n, tmp); });
-    if (::fsync(fd) != 0) ::mvg::detail::fail(path, ": fsync failed: ", std::strerror(errno));
+    fill([&](const char* p, std::size_t n) { detail::write_all(fd, p, n, path); });
+    // Some file systems (NFS, quotas) report a full disk only at fsync or close.
+    if (::fsync(fd) != 0)
+      ::mvg::detail::fail(path, ": fsync failed: ", std::strerror(errno), "; the file on disk is unchanged");
   } catch (...) {
     ::close(fd);
     ::unlink(tmp.c_str());
     throw;
   }
-  ::close(fd);
+  if (::close(fd) != 0 && errno != EINTR) {  // EINTR: Linux has closed the descriptor, the data was fsynced
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    ::mvg::detail::fail(path, ": close failed: ", why, "; the file on disk is unchanged");
+  }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(tmp.c_str());

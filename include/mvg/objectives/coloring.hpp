@@ -68,8 +68,9 @@ inline std::vector<int> classes_present(const label_map& l) { return prompt_clas
 
 // Random coloring: distinct palette levels for `classes`, drawn without replacement.
 inline color_mapping random_mapping(const std::vector<int>& classes, rng& g, const palette& p = {}) {
-  MVG_CHECK(static_cast<int>(classes.size()) <= p.levels, "random coloring: ", classes.size(),
-            " classes need more than the palette's ", p.levels, " levels");
+  MVG_CHECK(static_cast<int>(classes.size()) <= p.levels, "random coloring: the prompts show ", classes.size(),
+            " classes, more than the palette's ", p.levels, " gray levels; binary coloring takes any number "
+            "(one pass per class: mvg_infer --coloring binary)");
   std::vector<int> idx(static_cast<size_t>(p.levels));
   for (int i = 0; i < p.levels; ++i) idx[i] = i;
   color_mapping m;

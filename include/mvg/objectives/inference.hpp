@@ -58,7 +58,8 @@ std::vector<data::image2d<float>> predict(const Model& m, const std::vector<samp
 }
 
 // Segments `query` from prompt images and their label maps, with random coloring (one mapping for
-// every prompt, drawn from `g`) or binary coloring (one pass per class present in the prompts).
+// every prompt, drawn from `g`) or binary coloring (one prediction per class present in the prompts,
+// as one batch).
 template <class Model>
 label_map segment(const Model& m, const std::vector<data::image2d<float>>& prompt_images,
                   const std::vector<label_map>& prompt_labels, const data::image2d<float>& query,
@@ -66,23 +67,29 @@ label_map segment(const Model& m, const std::vector<data::image2d<float>>& promp
   MVG_CHECK(!prompt_images.empty() && prompt_images.size() == prompt_labels.size(), "segment: ",
             prompt_images.size(), " prompt images for ", prompt_labels.size(), " prompt labels");
   const std::vector<int> classes = prompt_classes(prompt_labels);
-  auto run = [&](const color_mapping& map, bool others_to_background) {
+  auto sample_for = [&](const color_mapping& map, bool others_to_background) {
     sample s;
     s.prompt_images = prompt_images;
     for (const auto& l : prompt_labels) s.prompt_labels.push_back(colorize(l, map, others_to_background));
     s.query = query;
-    return predict(m, std::vector<sample>{s}, mode)[0];
+    return s;
   };
   if (classes.empty()) return xt::zeros<std::uint8_t>(query.shape());
   if (scheme == coloring_scheme::binary) {
+    // One sample per class, batched 16 at a time: few forward passes, bounded memory.
     std::vector<data::image2d<float>> preds;
-    for (int c : classes) preds.push_back(run(binary_mapping(c), true));
+    for (std::size_t i = 0; i < classes.size(); i += 16) {
+      std::vector<sample> batch;
+      for (std::size_t j = i; j < std::min(classes.size(), i + 16); ++j)
+        batch.push_back(sample_for(binary_mapping(classes[j]), true));
+      for (auto& p : predict(m, batch, mode)) preds.push_back(std::move(p));
+    }
     return merge_binary(preds, classes);
   }
   MVG_CHECK(scheme == coloring_scheme::random, "segment: pre-defined coloring needs the dataset's class table; "
             "use predict() with predefined_mapping()");
   const color_mapping map = random_mapping(classes, g);
-  return decode(run(map, false), map);
+  return decode(predict(m, std::vector<sample>{sample_for(map, false)}, mode)[0], map);
 }
 
 }  // namespace mvg::objectives

@@ -4,15 +4,28 @@
 // update. The norm is measured even when clipping is off, and a loss or norm that is not finite skips
 // the update: the weights stay those of the last good step, and the caller decides what to say.
 // The draws come from one generator in a fixed order, so a seed fixes the run.
+// The batches come from any batch_source: task_sampler (task_sampler.hpp) draws them from the
+// benchmark's files, so it needs mvg::data's readers; this header needs only mvg::core.
 #pragma once
+#include <array>
 #include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <vector>
 
 #include "mvg/objectives/hybrid.hpp"
 #include "mvg/objectives/pretrain.hpp"
-#include "mvg/objectives/task_sampler.hpp"
+#include "mvg/objectives/sample.hpp"
 #include "mvg/optim/adamw.hpp"
 
 namespace mvg::objectives {
+
+// Which task kinds have training data, and a batch of n samples of one kind.
+template <class S>
+concept batch_source = requires(const S& s, task_kind kind, std::size_t n, rng& g) {
+  { s.available() } -> std::convertible_to<std::array<bool, task_kinds>>;
+  { s.draw_batch(kind, n, g) } -> std::convertible_to<std::vector<sample>>;
+};
 
 struct step_options {
   std::size_t batch = 8;
@@ -27,9 +40,9 @@ struct step_result {
   bool finite() const { return std::isfinite(loss) && std::isfinite(grad_norm); }
 };
 
-template <class Model, class T, backend B, class Ar, class Mim>
+template <class Model, class T, backend B, class Ar, class Mim, batch_source Sampler>
 step_result train_step(Model& net, optim::adamw<T, B>& opt, double lr, const hybrid<Ar, Mim>& schedule,
-                       const pretrain_objective& pretraining, const task_sampler& sampler, const step_options& o,
+                       const pretrain_objective& pretraining, const Sampler& sampler, const step_options& o,
                        rng& g) {
   step_result r;
   r.kind = schedule.draw_task(g, sampler.available());

@@ -61,13 +61,19 @@ struct seg_task {
 
 struct benchmark_set {
   std::string name, recipe, description;
-  std::vector<std::string> volumes;  // source file ids (one per set here)
+  std::vector<std::string> volumes;  // source file ids (one per set here; one per subject in a dataset)
+  std::vector<std::size_t> volume_depth;  // slices along axis of each volume, where prompts cross subjects
   std::size_t axis = 2;
   double slice_mm = 1.0;             // spacing between slices along axis
   std::size_t image_size = 64;
   std::uint64_t seed = 0;
   bool test_only = false;
   bool held_out = false;                         // classes never trained on: prompts only (see above)
+  // Several subjects: prompts come from other subjects at the same relative slice position.
+  bool across_subjects() const { return volume_depth.size() > 1; }
+  double relative_position(const seg_sample& s) const {
+    return (static_cast<double>(s.slice) + 0.5) / static_cast<double>(volume_depth.at(s.volume));
+  }
   std::vector<slab> train_slabs, test_slabs;     // seen sets
   std::size_t support_every = 0, query_gap = 0;  // U sets, and unseen-class tasks of S sets
   std::vector<image2d<float>> images;

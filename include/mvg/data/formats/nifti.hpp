@@ -7,8 +7,11 @@
 // data(i, j, k, ...), scaled by scl_slope/scl_inter unless the slope is 0 or NaN (= no scaling).
 // The affine maps (i, j, k) to mm: sform when sform_code > 0, else qform, else the pixdim diagonal.
 // Every failure is an mvg::error naming the file and the header field.
-// Contract (write): float32, uint8 or int16 voxels, gzip when the name ends in ".gz", sform_code 2
-// with the given affine, written atomically. Integer outputs must hold integral values in range.
+// Contract (write): float32, uint8 or int16 voxels, gzip when the name ends in ".gz", written
+// atomically; integer outputs must hold integral values in range. Geometry: either an affine (sform
+// code 2, no qform) or a `nifti_geometry` read from another file, copied field for field (pixdim,
+// qform and sform with their codes, xyzt_units), so that a label written for a scan overlays it in
+// every viewer exactly as the scan's own header says.
 #pragma once
 #include <array>
 #include <cmath>
@@ -40,6 +43,16 @@ inline affine_matrix identity_affine() {
   return a;
 }
 
+// The header fields that place voxels in the world, as stored (nothing derived, nothing rounded).
+struct nifti_geometry {
+  std::array<float, 8> pixdim{1, 1, 1, 1, 1, 1, 1, 1};  // pixdim[0] is qfac
+  std::int16_t qform_code = 0, sform_code = 0;
+  std::array<float, 6> quatern{};  // quatern_b, c, d, qoffset_x, y, z
+  std::array<std::array<float, 4>, 3> srow{};
+  std::uint8_t xyzt_units = 0;
+  bool operator==(const nifti_geometry&) const = default;
+};
+
 struct nifti_image {
   xt::xarray<float> data;        // shape (dim[1], ..., dim[dim[0]]); data(i, j, k) as in the file
   std::vector<double> spacing;   // pixdim[1..dim[0]] (mm for spatial axes)
@@ -47,6 +60,7 @@ struct nifti_image {
   int sform_code = 0, qform_code = 0;
   nifti_dtype dtype = nifti_dtype::float32;  // storage type on disk
   std::string description;
+  nifti_geometry geometry;                  // the raw fields the affine came from
 };
 
 namespace detail {
@@ -139,6 +153,13 @@ inline nifti_image read_nifti(const std::filesystem::path& path) {
 
   img.qform_code = load_le<std::int16_t>(h + 252);
   img.sform_code = load_le<std::int16_t>(h + 254);
+  auto& geo = img.geometry;
+  for (int d = 0; d < 8; ++d) geo.pixdim[d] = load_le<float>(h + 76 + 4 * d);
+  geo.qform_code = static_cast<std::int16_t>(img.qform_code), geo.sform_code = static_cast<std::int16_t>(img.sform_code);
+  for (int i = 0; i < 6; ++i) geo.quatern[i] = load_le<float>(h + 256 + 4 * i);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 4; ++c) geo.srow[r][c] = load_le<float>(h + 280 + 16 * r + 4 * c);
+  geo.xyzt_units = h[123];
   if (img.sform_code > 0) {
     for (int r = 0; r < 3; ++r)
       for (int c = 0; c < 4; ++c) {
@@ -186,9 +207,22 @@ inline nifti_image read_nifti(const std::filesystem::path& path) {
   return img;
 }
 
-// Writes `data` (NIfTI axis order, 1..7 dims) with voxel spacing and affine; see the header contract.
-inline void write_nifti(const std::filesystem::path& path, const xt::xarray<float>& data,
-                        const affine_matrix& affine = identity_affine(),
+// The geometry write_nifti gives an affine: sform code 2 ("aligned to another file"), no qform.
+inline nifti_geometry geometry_of_affine(const affine_matrix& affine) {
+  nifti_geometry g;
+  for (int d = 0; d < 3; ++d) {
+    const double len = std::sqrt(affine[0][d] * affine[0][d] + affine[1][d] * affine[1][d] + affine[2][d] * affine[2][d]);
+    g.pixdim[1 + d] = static_cast<float>(len > 0 ? len : 1.0);
+  }
+  g.sform_code = 2;
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 4; ++c) g.srow[r][c] = static_cast<float>(affine[r][c]);
+  g.xyzt_units = 2 | 8;  // mm, s
+  return g;
+}
+
+// Writes `data` (NIfTI axis order, 1..7 dims) with the given header geometry; see the header contract.
+inline void write_nifti(const std::filesystem::path& path, const xt::xarray<float>& data, const nifti_geometry& geo,
                         nifti_dtype dtype = nifti_dtype::float32) {
   const std::string name = path.string();
   MVG_CHECK(data.dimension() >= 1 && data.dimension() <= 7, name, ": write_nifti needs 1..7 dims, got ",
@@ -207,18 +241,15 @@ inline void write_nifti(const std::filesystem::path& path, const xt::xarray<floa
     store_le<std::int16_t>(h + 42 + 2 * d, static_cast<std::int16_t>(d < data.dimension() ? data.shape()[d] : 1));
   store_le<std::int16_t>(h + 70, static_cast<std::int16_t>(dtype));
   store_le<std::int16_t>(h + 72, static_cast<std::int16_t>(bits));
-  store_le<float>(h + 76, 1.0f);  // qfac
-  for (int d = 0; d < 3; ++d) {
-    const double len = std::sqrt(affine[0][d] * affine[0][d] + affine[1][d] * affine[1][d] + affine[2][d] * affine[2][d]);
-    store_le<float>(h + 80 + 4 * d, static_cast<float>(len > 0 ? len : 1.0));
-  }
-  for (std::size_t d = 3; d < data.dimension(); ++d) store_le<float>(h + 76 + 4 * (d + 1), 1.0f);
+  for (int d = 0; d < 8; ++d) store_le<float>(h + 76 + 4 * d, geo.pixdim[d]);
   store_le<float>(h + 108, 352.0f);
   store_le<float>(h + 112, 1.0f);  // scl_slope
-  h[123] = 2 | 8;                  // xyzt_units: mm, s
-  store_le<std::int16_t>(h + 254, 2);  // sform_code: aligned to another file
+  h[123] = geo.xyzt_units;
+  store_le<std::int16_t>(h + 252, geo.qform_code);
+  store_le<std::int16_t>(h + 254, geo.sform_code);
+  for (int i = 0; i < 6; ++i) store_le<float>(h + 256 + 4 * i, geo.quatern[i]);
   for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 4; ++c) store_le<float>(h + 280 + 16 * r + 4 * c, static_cast<float>(affine[r][c]));
+    for (int c = 0; c < 4; ++c) store_le<float>(h + 280 + 16 * r + 4 * c, geo.srow[r][c]);
   std::memcpy(h + 148, "mvg", 3);
   std::memcpy(h + 344, "n+1\0", 4);
 
@@ -240,6 +271,13 @@ inline void write_nifti(const std::filesystem::path& path, const xt::xarray<floa
   const bool gz = name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0;
   if (gz) io::write_file_atomically(path.string(), gzip_bytes(bytes, name));
   else io::write_file_atomically(path.string(), bytes);
+}
+
+// Writes `data` with an affine (sform code 2); see the header contract.
+inline void write_nifti(const std::filesystem::path& path, const xt::xarray<float>& data,
+                        const affine_matrix& affine = identity_affine(),
+                        nifti_dtype dtype = nifti_dtype::float32) {
+  write_nifti(path, data, geometry_of_affine(affine), dtype);
 }
 
 // Voxel spacing from an affine: the length of each column.
