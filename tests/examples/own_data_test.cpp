@@ -38,8 +38,10 @@ struct subject {
   std::string id, image, mask;  // mask: a skull-stripped image whose non-zero voxels are the brain
 };
 
-// imagesTr/labelsTr for ch2 and the ITK head, imagesTs + labelsTs (for --labels) for INIA19.
-fs::path make_dataset(const fs::path& root) {
+// imagesTr/labelsTr for ch2 and the ITK head, imagesTs + labelsTs (for --labels) for INIA19; with
+// `inia_trains`, INIA19 is a third training subject, and the committed split makes ch2 (FNV-1a 0 mod 5)
+// a validation subject.
+fs::path make_dataset(const fs::path& root, bool inia_trains = false) {
   const std::vector<subject> train = {
       {"ch2", "mricron-data/usr/share/mricron/templates/ch2.nii.gz",
        "mricron-data/usr/share/mricron/templates/ch2bet.nii.gz"},
@@ -59,6 +61,16 @@ fs::path make_dataset(const fs::path& root) {
   };
   for (const auto& s : train) write(s, "imagesTr", "labelsTr", mvg::data::geometry_of_affine(mvg::data::identity_affine()));
   write(test, "imagesTs", "labelsTs", odd_geometry());
+  if (inia_trains) {
+    write(test, "imagesTr", "labelsTr", odd_geometry());
+    std::ofstream(ds / "dataset.json") << R"({
+    "name": "Brain", "modality": {"0": "MRI"}, "labels": {"0": "background", "1": "brain"},
+    "training": [
+      {"image": "./imagesTr/ch2.nii.gz", "label": "./labelsTr/ch2.nii.gz"},
+      {"image": "./imagesTr/itkhead.nii.gz", "label": "./labelsTr/itkhead.nii.gz"},
+      {"image": "./imagesTr/inia.nii.gz", "label": "./labelsTr/inia.nii.gz"}]})";
+    return ds;
+  }
   std::ofstream(ds / "dataset.json") << R"({
     "name": "Brain", "modality": {"0": "MRI"}, "labels": {"0": "background", "1": "brain"},
     "numTraining": 2, "training": [
@@ -153,4 +165,25 @@ TEST_CASE("own data: a dataset.json without labels or with a missing case is ref
   t = run(s.dir, MVG_TRAIN_EXE, "--dataset '" + ds.string() + "' --out run --steps 1");
   CHECK(t.code == 1);
   CHECK_THAT(t.err, Catch::Contains("training[0].image") && Catch::Contains("nobody.nii.gz"));
+}
+
+TEST_CASE("own data: mvg_eval --dataset scores the validation subjects next to copy-the-prompt-label",
+          "[examples][own-data][eval]") {
+  mvg_test::scratch s("own_data_eval");
+  const fs::path ds = make_dataset(s.dir, true);
+  const auto t = run(s.dir, MVG_TRAIN_EXE, "--dataset '" + ds.string() + "' --out run --steps 2 --batch 2 --threads 2");
+  INFO(t.out << t.err);
+  REQUIRE(t.code == 0);
+  REQUIRE_THAT(t.out, Catch::Contains("2 training and 1 validation subjects"));
+  const auto e = run(s.dir, MVG_EVAL_EXE, "--checkpoint run/model.safetensors --dataset '" + ds.string() +
+                                          "' --out ev --max-queries 4");
+  INFO(e.out << e.err);
+  REQUIRE(e.code == 0);
+  const std::string csv = mvg_test::slurp(s / "ev" / "results.csv");
+  for (const char* row : {"segmentation,Dataset001_Brain,mvg,miou,", "segmentation,Dataset001_Brain,mvg,dice,",
+                          "segmentation,Dataset001_Brain,copy_prompt_label,miou,",
+                          "segmentation,Dataset001_Brain,mvg_blank_prompt,miou,"})
+    CHECK_THAT(csv, Catch::Contains(row));
+  CHECK_THAT(csv, !Catch::Contains(",S1,"));  // the bundled benchmark only when asked for
+  CHECK(fs::exists(s / "ev" / "grids" / "Dataset001_Brain.png"));
 }
