@@ -115,12 +115,9 @@ inline void check_same_geometry(const nifti_image& label, const std::string& lab
   };
   MVG_CHECK(same && ls.size() == 3, label_name, ": label volume is ", shape(ls), " but its image ", image_name,
             " is ", shape(is), ": a label must be one 3-D volume on its image's voxel grid");
-  for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 4; ++c) {
-      const double a = label.affine[r][c], b = image.affine[r][c];
-      MVG_CHECK(std::abs(a - b) <= 1e-3 * std::max(1.0, std::abs(b)), label_name, ": affine element (", r, ",", c,
-                ") is ", a, " but its image ", image_name, " has ", b, ": the label lies on another grid");
-    }
+  const auto [r, c] = affine_difference(label.affine, image.affine);
+  MVG_CHECK(r < 0, label_name, ": affine element (", r, ",", c, ") is ", r < 0 ? 0.0 : label.affine[r][c],
+            " but its image ", image_name, " has ", r < 0 ? 0.0 : image.affine[r][c], ": the label lies on another grid");
 }
 
 // The first channel of a 3-D or 4-D image, as a 3-D volume.

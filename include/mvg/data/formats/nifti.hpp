@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
@@ -278,6 +279,15 @@ inline void write_nifti(const std::filesystem::path& path, const xt::xarray<floa
                         const affine_matrix& affine = identity_affine(),
                         nifti_dtype dtype = nifti_dtype::float32) {
   write_nifti(path, data, geometry_of_affine(affine), dtype);
+}
+
+// Where two affines place voxels differently (row, column of the first element apart by more than
+// tol relative to its size, at least 1e-3 mm), or {-1, -1}: volumes on the same grid.
+inline std::pair<int, int> affine_difference(const affine_matrix& a, const affine_matrix& b, double tol = 1e-3) {
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 4; ++c)
+      if (!(std::abs(a[r][c] - b[r][c]) <= tol * std::max(1.0, std::abs(b[r][c])))) return {r, c};
+  return {-1, -1};
 }
 
 // Voxel spacing from an affine: the length of each column.
