@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <vector>
 
@@ -96,19 +97,27 @@ template <class Pick>
 std::vector<std::size_t> cross_subject_prompts(const benchmark_set& set, const std::vector<seg_sample>& pool,
                                                const seg_sample& q, std::size_t n, Pick&& pick) {
   const double at = set.relative_position(q);
-  std::vector<std::size_t> others;  // every entry of another subject, nearest first
-  for (std::size_t i = 0; i < pool.size(); ++i)
-    if (pool[i].volume != q.volume) others.push_back(i);
   auto off = [&](std::size_t i) { return std::abs(set.relative_position(pool[i]) - at); };
-  std::stable_sort(others.begin(), others.end(), [&](std::size_t a, std::size_t b) { return off(a) < off(b); });
-  std::vector<std::size_t> best;  // one per subject
-  for (std::size_t i : others)
-    if (std::none_of(best.begin(), best.end(), [&](std::size_t b) { return pool[b].volume == pool[i].volume; }))
-      best.push_back(i);
+  auto nearer = [&](std::size_t a, std::size_t b) { return off(a) != off(b) ? off(a) < off(b) : a < b; };
+  // One pass: training draws this for every segmentation sample, and a pool holds every slice of a task.
+  std::map<std::size_t, std::size_t> nearest;  // subject → its entry nearest the query's position
+  for (std::size_t i = 0; i < pool.size(); ++i) {
+    if (pool[i].volume == q.volume) continue;
+    const auto [it, fresh] = nearest.try_emplace(pool[i].volume, i);
+    if (!fresh && nearer(i, it->second)) it->second = i;
+  }
+  std::vector<std::size_t> best;  // one per subject, nearest first
+  for (const auto& [subject, i] : nearest) best.push_back(i);
+  std::sort(best.begin(), best.end(), nearer);
   pick(best);
   if (best.size() > n) best.resize(n);
-  for (std::size_t i : others)
-    if (best.size() < n && std::find(best.begin(), best.end(), i) == best.end()) best.push_back(i);
+  if (best.size() < n) {  // fewer subjects than prompts: the next nearest entries of the others
+    std::vector<std::size_t> others;
+    for (std::size_t i = 0; i < pool.size(); ++i)
+      if (pool[i].volume != q.volume && std::find(best.begin(), best.end(), i) == best.end()) others.push_back(i);
+    std::sort(others.begin(), others.end(), nearer);
+    for (std::size_t k = 0; best.size() < n && k < others.size(); ++k) best.push_back(others[k]);
+  }
   return best;
 }
 

@@ -97,11 +97,6 @@ private:
     return data::training_prompts(pool, q, opt_.prompt_pairs, opt_.min_prompt_distance, opt_.max_prompt_distance, g);
   }
 
-  // A pool of several subjects where the query's is not alone: prompts come from the others.
-  static bool cross_subjects(const data::benchmark_set& set, const std::vector<data::seg_sample>& pool, std::size_t q) {
-    return set.across_subjects() &&
-           std::any_of(pool.begin(), pool.end(), [&](const auto& s) { return s.volume != pool[q].volume; });
-  }
   static auto shuffled(rng& g) {
     return [&g](std::vector<std::size_t>& v) {
       for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[static_cast<std::size_t>(g.below(i))]);
@@ -115,9 +110,11 @@ private:
     const auto& e = tasks[static_cast<std::size_t>(g.below(tasks.size()))];
     const auto& pool = e.task->train;
     const std::size_t q = static_cast<std::size_t>(g.below(pool.size()));
-    const auto prompts = cross_subjects(*e.set, pool, q) ? data::cross_subject_prompts(*e.set, pool, pool[q],
-                                                                                      opt_.prompt_pairs, shuffled(g))
-                                                         : prompts_for(pool, q, g);
+    // Several subjects: prompts from the others; where they hold too few slices, the query's own rule.
+    std::vector<std::size_t> prompts;
+    if (e.set->across_subjects())
+      prompts = data::cross_subject_prompts(*e.set, pool, pool[q], opt_.prompt_pairs, shuffled(g));
+    if (prompts.size() < opt_.prompt_pairs) prompts = prompts_for(pool, q, g);
     std::vector<const label_map*> labels{&pool[q].label};
     for (std::size_t p : prompts) labels.push_back(&pool[p].label);
     const std::vector<int> classes = prompt_classes(labels);
