@@ -71,23 +71,15 @@ decltype(auto) with_preset(const std::string& name, F&& f) {
 
 // The preset whose config a checkpoint (model.safetensors or train_state.safetensors) was saved with.
 inline std::string preset_of_checkpoint(const std::string& path) {
-  const auto f = mvg::io::safetensors_file::read(path);
-  const auto& md = f.metadata();
-  const auto it = md.find("mvg.config");
-  MVG_CHECK(it != md.end(), path, ": metadata 'mvg.config' is missing (not a checkpoint written by mvg)");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(it->second);
-  } catch (const std::exception& e) {
-    mvg::detail::fail(path, ": metadata 'mvg.config' is not valid JSON (", e.what(), ")");
-  }
+  const auto md = mvg::io::safetensors_file::read_metadata(path);  // the header only, not the weights
+  const nlohmann::json j = mvg::io::stored_config(md, path);
   std::string found;
 #define MVG_EXAMPLE_MATCH(pname, c) \
   if (found.empty() && j == mvg::io::config_json(c)) found = #pname;
   MVG_EXAMPLE_PRESETS(MVG_EXAMPLE_MATCH)
 #undef MVG_EXAMPLE_MATCH
-  MVG_CHECK(!found.empty(), path, ": its model size (mvg.config ", it->second, ") is none of this build's presets (",
-            preset_list(), "): add it as one line in examples/common/model_choice.hpp");
+  MVG_CHECK(!found.empty(), path, ": its model size (mvg.config ", md.at("mvg.config"), ") is none of this build's "
+            "presets (", preset_list(), "): add it as one line in examples/common/model_choice.hpp");
   return found;
 }
 

@@ -22,21 +22,26 @@ inline nlohmann::json config_json(const config& c) {
           {"decoder_channels", c.decoder_channels}};
 }
 
-// Throws unless the file's "mvg.config" equals c, naming the first field that differs.
-inline void check_config(const safetensors_file& f, const config& c) {
-  const auto& md = f.metadata();
+// A checkpoint's "mvg.config" (from its metadata) as JSON, after checking "mvg.format".
+inline nlohmann::json stored_config(const std::map<std::string, std::string>& md, const std::string& path) {
   auto fmt = md.find("mvg.format");
-  MVG_CHECK(fmt != md.end() && fmt->second == "1", f.path(), ": metadata 'mvg.format' must be \"1\"",
+  MVG_CHECK(fmt != md.end() && fmt->second == "1", path, ": metadata 'mvg.format' must be \"1\"",
             fmt == md.end() ? " (missing)" : " (found \"" + fmt->second + "\")");
   auto it = md.find("mvg.config");
-  MVG_CHECK(it != md.end(), f.path(), ": metadata 'mvg.config' is missing");
+  MVG_CHECK(it != md.end(), path, ": metadata 'mvg.config' is missing");
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(it->second);
   } catch (const std::exception& e) {
-    ::mvg::detail::fail(f.path(), ": metadata 'mvg.config' is not valid JSON (", e.what(), ")");
+    ::mvg::detail::fail(path, ": metadata 'mvg.config' is not valid JSON (", e.what(), ")");
   }
-  MVG_CHECK(j.is_object(), f.path(), ": metadata 'mvg.config' must be a JSON object");
+  MVG_CHECK(j.is_object(), path, ": metadata 'mvg.config' must be a JSON object");
+  return j;
+}
+
+// Throws unless the file's "mvg.config" equals c, naming the first field that differs.
+inline void check_config(const safetensors_file& f, const config& c) {
+  const nlohmann::json j = stored_config(f.metadata(), f.path());
   const auto want = config_json(c);
   for (auto w = want.begin(); w != want.end(); ++w) {
     MVG_CHECK(j.contains(w.key()), f.path(), ": mvg.config lacks '", w.key(), "' (this build expects ", w.value(), ")");

@@ -4,6 +4,7 @@
 // known, shape non-negative, offsets ordered, inside the data block and equal to numel·itemsize.
 // Errors name the file, the tensor and the problem.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -53,36 +54,35 @@ public:
     return parse(path, std::move(bytes));
   }
 
+  // The metadata alone: the 8-byte length and the JSON header are read, the tensors are not (a
+  // program learns a checkpoint's size before it loads the weights, without reading them twice).
+  static std::map<std::string, std::string> read_metadata(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    MVG_CHECK(in, path, ": cannot open safetensors file");
+    in.seekg(0, std::ios::end);
+    const auto size = static_cast<uint64_t>(in.tellg());
+    in.seekg(0);
+    std::string bytes(static_cast<std::size_t>(std::min<uint64_t>(size, 8)), '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    const uint64_t n = header_length(path, bytes, size);
+    bytes.resize(8 + n);
+    in.read(bytes.data() + 8, static_cast<std::streamsize>(n));
+    MVG_CHECK(in.gcount() == static_cast<std::streamsize>(n), path, ": short read");
+    return metadata_of(parse_header(path, bytes, n), path);
+  }
+
   static safetensors_file parse(const std::string& path, std::string bytes) {
     safetensors_file f;
     f.path_ = path;
-    MVG_CHECK(bytes.size() >= 8, path, ": ", bytes.size(), " bytes is too short for a safetensors header");
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[i]);
-    MVG_CHECK(n <= safetensors_limits::max_header_bytes, path, ": header length ", n, " exceeds the limit of ",
-              safetensors_limits::max_header_bytes);
-    MVG_CHECK(n <= bytes.size() - 8, path, ": header length ", n, " runs past the end of the ", bytes.size(),
-              "-byte file");
-    nlohmann::json header;
-    try {
-      header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
-    } catch (const std::exception& e) {
-      ::mvg::detail::fail(path, ": header is not valid JSON (", e.what(), ")");
-    }
-    MVG_CHECK(header.is_object(), path, ": header must be a JSON object");
+    const uint64_t n = header_length(path, bytes, bytes.size());
+    const nlohmann::json header = parse_header(path, bytes, n);
+    f.metadata_ = metadata_of(header, path);
     f.data_offset_ = 8 + n;
     const uint64_t data_size = bytes.size() - f.data_offset_;
     for (auto it = header.begin(); it != header.end(); ++it) {
       const std::string& name = it.key();
       const auto& v = it.value();
-      if (name == "__metadata__") {
-        MVG_CHECK(v.is_object(), path, ": __metadata__ must be an object of strings");
-        for (auto m = v.begin(); m != v.end(); ++m) {
-          MVG_CHECK(m.value().is_string(), path, ": __metadata__[\"", m.key(), "\"] must be a string");
-          f.metadata_[m.key()] = m.value().get<std::string>();
-        }
-        continue;
-      }
+      if (name == "__metadata__") continue;
       MVG_CHECK(v.is_object() && v.contains("dtype") && v.contains("shape") && v.contains("data_offsets"), path,
                 ": tensor '", name, "' needs dtype, shape and data_offsets");
       st_entry e;
@@ -153,6 +153,38 @@ public:
   }
 
 private:
+  // The header's length from the first 8 bytes of a `file_size`-byte file, checked against both.
+  static uint64_t header_length(const std::string& path, const std::string& first, uint64_t file_size) {
+    MVG_CHECK(file_size >= 8 && first.size() >= 8, path, ": ", file_size, " bytes is too short for a safetensors header");
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(first[i]);
+    MVG_CHECK(n <= safetensors_limits::max_header_bytes, path, ": header length ", n, " exceeds the limit of ",
+              safetensors_limits::max_header_bytes);
+    MVG_CHECK(n <= file_size - 8, path, ": header length ", n, " runs past the end of the ", file_size, "-byte file");
+    return n;
+  }
+  static nlohmann::json parse_header(const std::string& path, const std::string& bytes, uint64_t n) {
+    nlohmann::json header;
+    try {
+      header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
+    } catch (const std::exception& e) {
+      ::mvg::detail::fail(path, ": header is not valid JSON (", e.what(), ")");
+    }
+    MVG_CHECK(header.is_object(), path, ": header must be a JSON object");
+    return header;
+  }
+  static std::map<std::string, std::string> metadata_of(const nlohmann::json& header, const std::string& path) {
+    std::map<std::string, std::string> md;
+    const auto it = header.find("__metadata__");
+    if (it == header.end()) return md;
+    MVG_CHECK(it->is_object(), path, ": __metadata__ must be an object of strings");
+    for (auto m = it->begin(); m != it->end(); ++m) {
+      MVG_CHECK(m.value().is_string(), path, ": __metadata__[\"", m.key(), "\"] must be a string");
+      md[m.key()] = m.value().get<std::string>();
+    }
+    return md;
+  }
+
   std::string path_;
   std::string bytes_;
   uint64_t data_offset_ = 0;
