@@ -52,14 +52,12 @@ inline std::vector<support_subject> load_support(const mvg::data::decathlon_data
     const auto img = mvg::data::read_nifti(c.image);
     const auto lab = mvg::data::read_nifti(c.label);
     mvg::data::detail::check_same_geometry(lab, c.label.string(), img, c.image.string());
+    check_class_ids(lab.data, c.label.string(), "voxel value");
     const auto vol = mvg::data::decathlon_intensity(d, mvg::data::detail::first_channel(img, c.image.string()));
     support_subject s;
     for (std::size_t z = 0; z < vol.shape()[axis]; ++z) {
       s.images.push_back(to_canvas(mvg::data::extract_slice<float>(vol, axis, z), size));
       const auto l = mvg::data::extract_slice<float>(lab.data, axis, z);
-      for (float v : l)
-        MVG_CHECK(v >= 0 && v <= 255 && v == std::floor(v), c.label.string(), ": voxel value ", v,
-                  " is not a class id in 0..255");
       s.label_maps.push_back(to_canvas(to_labels(l), size));
     }
     out.push_back(std::move(s));
@@ -140,12 +138,8 @@ void infer_folder(const Model& net, const folder_options& o) {
     if (truths.empty()) continue;
     const auto truth = mvg::data::read_nifti(truths[qi]);
     mvg::data::detail::check_same_geometry(truth, truths[qi].string(), img, qp.string());
-    std::size_t classes = d.classes.size();
-    for (float v : truth.data) {
-      MVG_CHECK(v >= 0 && v <= 255 && v == std::floor(v), truths[qi].string(), ": voxel value ", v,
-                " is not a class id in 0..255");
-      classes = std::max(classes, std::size_t(v) + 1);
-    }
+    const std::size_t classes =
+        std::max(d.classes.size(), check_class_ids(truth.data, truths[qi].string(), "voxel value"));
     mvg::eval::confusion_matrix cm{classes};
     cm.add(out, truth.data);  // both in the query's voxel order
     csv += metrics_rows(mvg::data::detail::nifti_stem(fs::path(prediction_name(qp))), cm, d.classes);

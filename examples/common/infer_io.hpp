@@ -57,6 +57,19 @@ inline xt::xarray<float> scaled(const xt::xarray<float>& v, const std::string& i
   return s;
 }
 
+// Every value is a class id in 0..255 (label maps are uint8 on the model's side); returns one past the
+// largest. `what` names the value in the message ("label value", "voxel value").
+template <class E>
+std::size_t check_class_ids(const E& values, const std::string& path, const char* what) {
+  std::size_t end = 0;
+  for (auto x : values) {
+    const double v = static_cast<double>(x);
+    MVG_CHECK(v >= 0 && v <= 255 && v == std::floor(v), path, ": ", what, " ", x, " is not a class id in 0..255");
+    end = std::max(end, static_cast<std::size_t>(v) + 1);
+  }
+  return end;
+}
+
 // Reads an image or volume; `as_labels` keeps the stored values (class ids, checked to be 0..255).
 inline stack read_stack(const std::string& path, bool as_labels, const std::string& intensity) {
   MVG_CHECK(std::filesystem::is_regular_file(path), path, ": no such file");
@@ -69,8 +82,8 @@ inline stack read_stack(const std::string& path, bool as_labels, const std::stri
     }
     const auto ids = mvg::data::read_label_image(path);  // refuses colour, keeps 16-bit values
     gray g = gray::from_shape(ids.shape());
+    check_class_ids(ids, path, "label value");
     for (std::size_t i = 0; i < g.size(); ++i) {
-      MVG_CHECK(ids.data()[i] <= 255, path, ": label value ", ids.data()[i], " is not a class id in 0..255");
       g.data()[i] = float(ids.data()[i]);
     }
     s.slices.push_back(std::move(g));
@@ -82,8 +95,7 @@ inline stack read_stack(const std::string& path, bool as_labels, const std::stri
   s.volume = true, s.affine = n.affine, s.geometry = n.geometry;
   xt::xarray<float> v = n.data;
   if (as_labels) {
-    for (float x : v)
-      MVG_CHECK(x >= 0 && x <= 255 && x == std::floor(x), path, ": label value ", x, " is not a class id in 0..255");
+    check_class_ids(v, path, "label value");
   } else {
     v = scaled(v, intensity);
   }
