@@ -50,6 +50,10 @@ static void train(const example::train_options& o, const std::string& preset) {
     });
     std::printf("fine-tuning from %s: %zu encoder tensors loaded\n", o.finetune.c_str(), n);
   }
+  if (!o.start_from.empty() && !o.resume) {
+    const std::size_t n = io::load_pretrained(o.start_from, net, [](const std::string&) { return true; });
+    std::printf("starting from %s: all %zu tensors loaded\n", o.start_from.c_str(), n);
+  }
   long start = 0;
   std::vector<example::log_row> log;
   if (o.resume) {
@@ -77,6 +81,8 @@ static void train(const example::train_options& o, const std::string& preset) {
   so.min_prompt_distance = std::size_t(o.min_prompt_distance);
   so.set_weight = set_weights;
   so.augment = o.augment;
+  so.self_prompt_share = o.self_prompts;
+  so.support_sets = example::split_list(o.support_of);
   const objectives::task_sampler sampler(*data.seg, *data.img, so);
   objectives::hybrid_options ho;
   ho.p_autoregressive = ar_shares;

@@ -24,9 +24,12 @@ struct train_options {
   std::string task_share;  // the task-kind mixture over the paper's (segmentation 0.5)
   std::string set_weights; // segmentation set draw weights, "S2-regions=3,S3=3" (others 1)
   bool augment = false;    // independent augmentation of segmentation prompts and query
+  double self_prompts = 0.0;      // share of segmentation samples prompted by themselves (objectives/task_sampler.hpp)
   double seg_first_weight = 1.0;  // weight of segmentation's no-prompt AR prediction (objectives/autoregressive.hpp)
   std::string init = "timm";  // weight init scheme: timm or mae (docs/design.md, "init")
   std::string finetune;       // a checkpoint whose encoder this run starts from (paper Appendix B)
+  std::string start_from;     // a checkpoint whose every weight this run starts from (fine-tuning a trained MVG)
+  std::string support_of;     // test-only sets whose support slices are trained on (paper Table 4's adaptation)
   std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
   bool pretrain = false;      // masked image modeling on the training images, no labels
   int threads = 0;
@@ -45,6 +48,7 @@ struct train_options {
             {"set_weights", ob::format_set_weights(ob::parse_set_weights(set_weights, "--set-weights"))},
             {"min_prompt_distance", std::to_string(min_prompt_distance)},
             {"seg_first_weight", std::to_string(seg_first_weight)}, {"datasets", dataset_list()},
+            {"self_prompts", std::to_string(self_prompts)}, {"start_from", start_from}, {"support_of", support_of},
             {"dataset_axis", std::to_string(dataset_axis)}};
   }
   std::string dataset_list() const {
@@ -60,6 +64,9 @@ struct train_options {
               o.min_prompt_distance, " must lie in [0, --prompt-distance ", o.prompt_distance, "]");
     MVG_CHECK(o.seg_first_weight >= 0 && o.seg_first_weight <= 1, "--seg-first-weight ", o.seg_first_weight,
               " must lie in [0, 1]");
+    MVG_CHECK(o.self_prompts >= 0 && o.self_prompts <= 1, "--self-prompts ", o.self_prompts, " must lie in [0, 1]");
+    MVG_CHECK(o.finetune.empty() || o.start_from.empty(), "--finetune and --start-from both name a checkpoint to "
+              "start from: pass one (--finetune: the encoder only; --start-from: every weight)");
     MVG_CHECK(o.dataset_axis >= 0 && o.dataset_axis <= 2, "--dataset-axis ", o.dataset_axis, " must be 0, 1 or 2");
     MVG_CHECK(o.steps > 0 && o.batch > 0 && o.prompts > 0 && o.checkpoint_every > 0, "--steps, --batch, --prompts and "
               "--checkpoint-every must be positive");
@@ -112,6 +119,14 @@ struct train_options {
                  "Appendix B): the start for a later --finetune");
     app.add_option("--finetune", o.finetune, "start the encoder from this checkpoint (e.g. a --pretrain run's "
                      "model.safetensors); the decoder starts from --init");
+    app.add_option("--start-from", o.start_from, "start every weight, encoder and decoder, from this checkpoint (a "
+                     "trained MVG to fine-tune on other data or tasks); the optimizer and schedule start afresh");
+    app.add_option("--support-of", o.support_of, "comma-separated test-only sets (U1-hemispheres, U1-parcels, U2) "
+                     "whose support slices, their test prompts, are trained on; their queries stay unseen (paper Table "
+                     "4: adapting to a new set from its labelled instances; name them in --tasks too)");
+    app.add_option("--self-prompts", o.self_prompts, "share of segmentation samples whose prompt pairs are the query "
+                     "itself (the exact copy task: a lesson in reading where the prompt's label lies)")
+        ->capture_default_str();
     app.add_option("--precision", o.precision, example::precision_help())->capture_default_str();
     app.add_option("--until", o.until, "stop after this step (a partial run that --resume continues)");
   }
@@ -123,7 +138,8 @@ inline std::map<std::string, std::string> defaults_of_older_states() {
   return {{"ar_share", ob::format_kind_shares(ob::hybrid_options{}.p_autoregressive)}, {"init", "timm"},
           {"pretrain", "0"}, {"finetune", ""}, {"task_share", ob::format_kind_shares(ob::hybrid_options{}.task_weight)},
           {"set_weights", ""}, {"min_prompt_distance", "0"}, {"augment", "0"},
-          {"seg_first_weight", std::to_string(1.0)}, {"datasets", ""}, {"dataset_axis", "2"}};
+          {"seg_first_weight", std::to_string(1.0)}, {"datasets", ""}, {"dataset_axis", "2"},
+          {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}};
 }
 
 }  // namespace example

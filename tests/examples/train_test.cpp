@@ -170,7 +170,8 @@ TEST_CASE("mvg_train --init mae starts from MAE's init, and a state from before 
   REQUIRE(loss_column(s / "old" / "log.csv").size() == 4);
 }
 
-TEST_CASE("mvg_train --pretrain learns from the images alone, and --finetune starts the encoder from its checkpoint",
+TEST_CASE("mvg_train --pretrain learns from the images alone, --finetune starts the encoder from its checkpoint, "
+          "--start-from every weight",
           "[examples][train]") {
   mvg_test::scratch s("train_pretrain");
   const auto pre = run(s.dir, MVG_TRAIN_EXE, "--out pre --tasks S1,inpaint-ch2 --steps 2 --batch 2 --threads 2 "
@@ -204,6 +205,28 @@ TEST_CASE("mvg_train --pretrain learns from the images alone, and --finetune sta
   }
   CHECK(distance(tuned, fresh, "decoder.conv1.weight") < 2e-3);
   CHECK(distance(tuned, pretrained, "decoder.conv1.weight") > 0.02);
+
+  // --start-from: every tensor, the decoder too; here on U2's support slices (paper Table 4's adaptation).
+  const auto whole = run(s.dir, MVG_TRAIN_EXE, "--out whole --tasks U2 --support-of U2 --steps 2 --batch 2 --threads 2 "
+                                               "--seed 3 --until 1 --start-from " + from);
+  INFO(whole.err);
+  REQUIRE(whole.code == 0);
+  REQUIRE_THAT(whole.out, Catch::Contains("all 111 tensors loaded"));
+  example::model_t adapted;
+  const auto wmd = mvg::io::load_checkpoint((s / "whole" / "model.safetensors").string(), adapted);
+  REQUIRE(wmd.at("mvg.train.start_from") == from);
+  REQUIRE(wmd.at("mvg.train.support_of") == "U2");
+  for (const std::string name : {"pos_embed", "blocks.0.attn.qkv.weight", "decoder.conv1.weight"}) {
+    CHECK(distance(adapted, pretrained, name) < 2e-3);
+    CHECK(distance(adapted, fresh, name) > 0.02);
+  }
+  REQUIRE_THAT(loss_column(s / "whole" / "log.csv").at(0), Catch::Contains(",segmentation,"));
+  const auto both = run(s.dir, MVG_TRAIN_EXE, "--out w2 " + args + " --finetune " + from + " --start-from " + from);
+  REQUIRE(both.code == 1);
+  REQUIRE_THAT(both.err, Catch::Contains("pass one"));
+  const auto not_u = run(s.dir, MVG_TRAIN_EXE, "--out w3 " + args + " --support-of S1");
+  REQUIRE(not_u.code == 1);
+  REQUIRE_THAT(not_u.err, Catch::Contains("'S1' is a training set"));
 
   const auto missing = run(s.dir, MVG_TRAIN_EXE, "--out ft2 " + args + " --finetune nowhere.safetensors");
   REQUIRE(missing.code == 1);

@@ -182,3 +182,57 @@ TEST_CASE("task sampler: prompts as far as test prompts, and independent augment
     CHECK(p.size() <= 2);
   }
 }
+
+TEST_CASE("task sampler: self prompts are the query itself, at the share asked, and cost no draw when off",
+          "[objectives][data]") {
+  const auto& b = seg_sets();
+  auto same = [](const data::image2d<float>& a, const data::image2d<float>& c) {
+    return std::equal(a.begin(), a.end(), c.begin(), c.end());
+  };
+  for (double share : {0.0, 0.5, 1.0}) {
+    task_sampler s(b, image_tasks(), {.prompt_pairs = 2, .max_prompt_distance = 12, .self_prompt_share = share});
+    rng g(11);
+    int self = 0;
+    const int n = 200;
+    for (int i = 0; i < n; ++i) {
+      const sample smp = s.draw(task_kind::segmentation, g);
+      const bool is_self = same(smp.prompt_images[0], smp.query);
+      // All prompt pairs or none: a self-prompted sample shows the query's own image and colored label.
+      REQUIRE(is_self == same(smp.prompt_images[1], smp.query));
+      if (is_self) REQUIRE(same(smp.prompt_labels[0], smp.target));
+      self += is_self;
+    }
+    INFO("share " << share);
+    CHECK(std::abs(double(self) / n - share) < 0.1);
+  }
+  // Share 0 draws exactly what a sampler without the option draws (older runs replay bit-exactly).
+  task_sampler plain(b, image_tasks(), {.prompt_pairs = 1, .max_prompt_distance = 12});
+  task_sampler zero(b, image_tasks(), {.prompt_pairs = 1, .max_prompt_distance = 12, .self_prompt_share = 0.0});
+  rng g1(3), g2(3);
+  for (int i = 0; i < 20; ++i) REQUIRE(same(plain.draw(task_kind::segmentation, g1).query,
+                                            zero.draw(task_kind::segmentation, g2).query));
+  REQUIRE_THROWS_WITH(task_sampler(b, image_tasks(), {.self_prompt_share = 1.5}), Catch::Contains("[0, 1]"));
+}
+
+TEST_CASE("task sampler: a U set's support slices train when named, its queries never do", "[objectives][data]") {
+  const auto& b = seg_sets();
+  const auto& u2 = b.set("U2");
+  auto in = [&](const data::image2d<float>& img, const std::vector<data::seg_sample>& pool) {
+    for (const auto& smp : pool)
+      if (std::equal(img.begin(), img.end(), u2.image(smp).begin())) return true;
+    return false;
+  };
+  task_sampler s(b, image_tasks(), {.prompt_pairs = 1, .max_prompt_distance = 40, .set_weight = {{"S1", 0.0},
+                                    {"S2-lobes", 0.0}}, .support_sets = {"U2"}});
+  rng g(5);
+  for (int i = 0; i < 50; ++i) {
+    const sample smp = s.draw(task_kind::segmentation, g);
+    bool support = false, test = false;
+    for (const auto& t : u2.tasks) support |= in(smp.query, t.support), test |= in(smp.query, t.test);
+    REQUIRE(support);
+    REQUIRE_FALSE(test);
+  }
+  REQUIRE_THROWS_WITH(task_sampler(b, image_tasks(), {.support_sets = {"S1"}}), Catch::Contains("is a training set"));
+  REQUIRE_THROWS_WITH(task_sampler(b, image_tasks(), {.support_sets = {"U1-parcels"}}),
+                      Catch::Contains("name it in --tasks too"));
+}

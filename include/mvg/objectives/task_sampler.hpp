@@ -12,8 +12,12 @@
 // Levers for in-context learning (docs/results.md measures each): min_prompt_distance keeps training
 // prompts as far from their query as test prompts lie; augment transforms every segmentation prompt
 // pair and the query independently (crop, intensity), so copying the prompt label fits less well
-// than reading it.
-// Test-only sets (U1, U2, D3) and held-out classes (S2-regions-held-out, S3-held-out) never enter training.
+// than reading it; self_prompt_share makes that share of segmentation samples prompt themselves (every
+// prompt pair is the query's own slice), the pure copy task in which "the label where the prompt's label
+// lies" is exactly right, so position-matched attention from query to prompt label is the whole lesson.
+// Test-only sets (U1, U2, D3) and held-out classes (S2-regions-held-out, S3-held-out) never enter training,
+// except the support slices of the U sets named in support_sets (paper Table 4: fine-tuning on a new
+// set's labelled instances, whose queries stay unseen, as the support slices are their test prompts).
 #pragma once
 #include <algorithm>
 #include <array>
@@ -38,6 +42,8 @@ struct sampler_options {
   std::size_t min_prompt_distance = 0;   // prompts nearer than this are used only when no other is left
   std::map<std::string, double> set_weight{};  // segmentation set name → draw weight (absent: 1)
   bool augment = false;                  // segmentation: independent augmentation of prompts and query
+  double self_prompt_share = 0.0;        // segmentation: share of samples whose prompts are the query itself
+  std::vector<std::string> support_sets{};  // test-only sets whose support slices are trained on
   data::augment_options augmentation{};
   coloring_scheme coloring = coloring_scheme::random;
   palette colors{};
@@ -50,17 +56,33 @@ public:
   task_sampler(const data::benchmark& seg, const data::image_task_set& img, sampler_options o = {})
       : opt_(o) {
     const std::size_t need = o.prompt_pairs + 1;
+    MVG_CHECK(o.self_prompt_share >= 0 && o.self_prompt_share <= 1, "task_sampler: self-prompt share ",
+              o.self_prompt_share, " must lie in [0, 1]");
+    auto lends_support = [&](const std::string& name) {
+      return std::find(o.support_sets.begin(), o.support_sets.end(), name) != o.support_sets.end();
+    };
     for (const auto& [name, w] : o.set_weight) {
       bool found = false;
-      for (const auto& set : seg.sets) found |= set.name == name && !set.test_only && !set.held_out;
+      for (const auto& set : seg.sets)
+        found |= set.name == name && (!set.test_only || lends_support(name)) && !set.held_out;
       MVG_CHECK(found, "task_sampler: set weight for '", name, "', which is not a training set here");
       MVG_CHECK(w >= 0 && std::isfinite(w), "task_sampler: set weight ", w, " for '", name, "' is not >= 0");
     }
+    for (const auto& name : o.support_sets) {
+      const auto it = std::find_if(seg.sets.begin(), seg.sets.end(), [&](const auto& set) { return set.name == name; });
+      MVG_CHECK(it != seg.sets.end(), "task_sampler: support slices of '", name,
+                "', which is not loaded here (name it in --tasks too)");
+      MVG_CHECK(it->test_only, "task_sampler: '", name, "' is a training set; only a test-only set (U1-…, U2) lends "
+                "its support slices");
+    }
     for (const auto& set : seg.sets) {
-      if (set.test_only || set.held_out) continue;
+      const bool support = lends_support(set.name);
+      if ((set.test_only && !support) || set.held_out) continue;
       std::vector<seg_entry> tasks;
-      for (const auto& t : set.tasks)
-        if (t.train.size() >= need) tasks.push_back({&set, &t});
+      for (const auto& t : set.tasks) {
+        const auto& pool = support ? t.support : t.train;
+        if (pool.size() >= need) tasks.push_back({&set, &t, &pool});
+      }
       const auto w = o.set_weight.find(set.name);
       const double weight = w == o.set_weight.end() ? 1.0 : w->second;
       if (!tasks.empty() && weight > 0) seg_.push_back(std::move(tasks)), seg_weight_.push_back(weight);
@@ -90,6 +112,7 @@ private:
   struct seg_entry {
     const data::benchmark_set* set;
     const data::seg_task* task;
+    const std::vector<data::seg_sample>* pool;  // its training slices, or a U set's support slices
   };
 
   template <class Pool>
@@ -108,11 +131,14 @@ private:
     // ~97 tasks, all small binary regions) nearly every segmentation step.
     const auto& tasks = seg_[draw_set(g)];
     const auto& e = tasks[static_cast<std::size_t>(g.below(tasks.size()))];
-    const auto& pool = e.task->train;
+    const auto& pool = *e.pool;
     const std::size_t q = static_cast<std::size_t>(g.below(pool.size()));
     // Several subjects: prompts from the others; where they hold too few slices, the query's own rule.
     std::vector<std::size_t> prompts;
-    if (e.set->across_subjects())
+    // Drawn only when asked for, so runs without self prompts keep their draws.
+    if (opt_.self_prompt_share > 0 && g.uniform() < opt_.self_prompt_share)
+      prompts.assign(opt_.prompt_pairs, q);
+    else if (e.set->across_subjects())
       prompts = data::cross_subject_prompts(*e.set, pool, pool[q], opt_.prompt_pairs, shuffled(g));
     if (prompts.size() < opt_.prompt_pairs) prompts = prompts_for(pool, q, g);
     std::vector<const label_map*> labels{&pool[q].label};
