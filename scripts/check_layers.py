@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """The include order of include/mvg, checked: every #include "mvg/..." between two folders must go
 down the layer order below, and docs/design.md's layer diagram must be the one these edges draw.
+Also: device_access (the way from a GPU backend's device_ptr to a raw address, backend/device_ptr.hpp)
+appears in include/mvg/backend/ only, so that no op, layer, test or program can dereference device
+memory from the host.
 
   scripts/check_layers.py           check (the test command runs this); exit 1 on a violation
   scripts/check_layers.py --write   rewrite the diagram in docs/design.md from the edges
@@ -73,10 +76,30 @@ def diagram(found) -> str:
     return "\n".join(lines)
 
 
+RAW_ACCESS = re.compile(r"\bdevice_access\b")
+
+
+def raw_device_access(root: pathlib.Path):
+    """Files outside include/mvg/backend that name device_access, as messages."""
+    bad = []
+    for folder in ("include", "tests", "examples", "bench"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix not in (".hpp", ".cpp", ".cu", ".h") or not path.is_file():
+                continue
+            rel = path.relative_to(root).as_posix()
+            if rel.startswith("include/mvg/backend/"):
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+                if RAW_ACCESS.search(line):
+                    bad.append(f"{rel}:{n}: device_access outside include/mvg/backend/ (host code must not reach "
+                               "device memory; use to_host/from_host or B::upload/download)")
+    return bad
+
+
 def check(root: pathlib.Path, write: bool, quiet: bool = False):
     """The violations under root (a repository layout), as messages."""
     found = edges(root)
-    bad = []
+    bad = raw_device_access(root)
     for (src, dst), where in sorted(found.items()):
         for l in (src, dst):
             if l not in LAYERS:
@@ -114,9 +137,13 @@ def self_test() -> int:
         (root / "docs").mkdir()
         (root / "docs/design.md").write_text(f"{BEGIN}\n{END}\n")
         _, bad = check(root, write=False)
+        (root / "tests").mkdir()
+        (root / "tests/t.cpp").write_text("auto* p = mvg::device_access::raw(t.data());\n")
+        _, bad = check(root, write=False)
         ok = any("'core' may not include the higher layer 'nn'" in b for b in bad) and \
-            any("diagram differs" in b for b in bad)
+            any("diagram differs" in b for b in bad) and any("tests/t.cpp:1: device_access" in b for b in bad)
         (root / "include/mvg/core/a.hpp").write_text('#include "mvg/core/c.hpp"\n')
+        (root / "tests/t.cpp").write_text("auto v = t.to_host();\n")
         check(root, write=True, quiet=True)
         ok = ok and check(root, write=False)[1] == []
     print("check_layers self-test:", "passed" if ok else "FAILED")

@@ -24,11 +24,14 @@ TEST_CASE("tensor: construction, host round trip, views share storage", "[core]"
   for (int i = 0; i < 24; ++i) v[i] = float(i);
   auto t = ftensor::from_host({2, 3, 4}, v);
   REQUIRE(t.to_host() == v);
-  REQUIRE(reinterpret_cast<uintptr_t>(t.data()) % 64 == 0);
+  REQUIRE(reinterpret_cast<uintptr_t>(t.storage().get()) % 64 == 0);
 
+  // A write through a view lands in the tensor it views (values go in through the host, as on a GPU).
   auto r = t.reshape({6, 4});
   REQUIRE(r.storage() == t.storage());
-  r.data()[0] = 100.f;
+  std::vector<float> rv = r.to_host();
+  rv[0] = 100.f;
+  r.copy_from(ftensor::from_host(r.shape(), rv));
   REQUIRE(t.to_host()[0] == 100.f);
 
   auto n = t.narrow(1, 1);  // second [3, 4] block
@@ -40,7 +43,8 @@ TEST_CASE("tensor: construction, host round trip, views share storage", "[core]"
   REQUIRE(w.to_host() == std::vector<float>{5, 6, 7, 8});
 
   auto c = t.clone();
-  c.data()[1] = -1.f;
+  c.fill(-1.f);
+  REQUIRE(c.to_host()[1] == -1.f);
   REQUIRE(t.to_host()[1] == 1.f);
   REQUIRE(ftensor::full({3}, 2.5f).to_host() == std::vector<float>{2.5f, 2.5f, 2.5f});
 }
@@ -59,6 +63,14 @@ TEST_CASE("backend gemm: row-major with leading dimensions, transposes and batch
   const std::vector<float> a = {1, 2, 3, 99, 4, 5, 6, 99};
   const std::vector<float> b = {1, 0, 0, 1, 1, 1};
   std::vector<float> c = {10, 10, 10, 10};
+  // Operands in the backend's memory (a GPU's cuBLAS reads device memory only).
+  auto in = [](const std::vector<float>& v) { return ftensor::from_host({int64_t(v.size())}, v); };
+  auto product = [&](const gemm_args& g, float alpha, const std::vector<float>& a, const std::vector<float>& b, float beta,
+                     std::vector<float>& c) {
+    auto ta = in(a), tb = in(b), tc = in(c);
+    test_backend::gemm(g, alpha, ta.data(), tb.data(), beta, tc.data());
+    c = tc.to_host();
+  };
   gemm_args g;
   g.m = 2;
   g.n = 2;
@@ -66,13 +78,13 @@ TEST_CASE("backend gemm: row-major with leading dimensions, transposes and batch
   g.lda = 4;
   g.ldb = 2;
   g.ldc = 2;
-  test_backend::gemm(g, 1.f, a.data(), b.data(), 1.f, c.data());
+  product(g, 1.f, a, b, 1.f, c);
   REQUIRE(c == std::vector<float>{14, 15, 20, 21});
   // Aᵀ·B with A stored 3x2: [[1,4],[2,5],[3,6]]ᵀ = the same logical A (ignoring the 99s).
   const std::vector<float> at = {1, 4, 2, 5, 3, 6};
   g.trans_a = true;
   g.lda = 2;
-  test_backend::gemm(g, 2.f, at.data(), b.data(), 0.f, c.data());
+  product(g, 2.f, at, b, 0.f, c);
   REQUIRE(c == std::vector<float>{8, 10, 20, 22});
   // Batched: two independent 1x1x2 products.
   const std::vector<float> x = {1, 2, 3, 4}, y = {5, 6, 7, 8};
@@ -88,6 +100,6 @@ TEST_CASE("backend gemm: row-major with leading dimensions, transposes and batch
   h.stride_a = 2;
   h.stride_b = 2;
   h.stride_c = 1;
-  test_backend::gemm(h, 1.f, x.data(), y.data(), 0.f, z.data());
+  product(h, 1.f, x, y, 0.f, z);
   REQUIRE(z == std::vector<float>{17, 53});
 }

@@ -2,6 +2,8 @@
 // Central differences in double, a random projection r of the output (checks <r, f(x)>), a
 // step-size sweep (best of several h), relative error ‖a − n‖/‖a + n‖ plus max-abs. Gradient
 // buffers start filled with a sentinel so the check also proves backward *adds* into them.
+// Inputs are perturbed one element at a time through the host (B::upload of that element): on a GPU
+// backend the tensors live in device memory, which host code cannot touch (backend/device_ptr.hpp).
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -77,15 +79,16 @@ inline gradcheck_result gradcheck(const std::function<dvar(const std::vector<dva
         copies.push_back(inputs[j].clone());
         xs.emplace_back(copies.back(), false);
       }
-      double* p = copies[i].data();
+      const std::vector<double> values = copies[i].to_host();
+      auto set = [&](int64_t k, double v) { test_backend::upload(&v, copies[i].data() + k, 1); };
       double diff2 = 0, sum2 = 0, max_abs = 0;
       for (int64_t k = 0; k < copies[i].numel(); ++k) {
-        const double keep = p[k];
-        p[k] = keep + h;
+        const double keep = values[static_cast<size_t>(k)];
+        set(k, keep + h);
         const double fp = objective(xs);
-        p[k] = keep - h;
+        set(k, keep - h);
         const double fm = objective(xs);
-        p[k] = keep;
+        set(k, keep);
         const double num = (fp - fm) / (2 * h);
         diff2 += (analytic[k] - num) * (analytic[k] - num);
         sum2 += (analytic[k] + num) * (analytic[k] + num);

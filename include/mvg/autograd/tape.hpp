@@ -128,14 +128,11 @@ void backward(const var<T, B>& out, const tensor<T, B>* seed = nullptr) {
   auto& g = out.slot()->get();
   if (seed) {
     check_same_shape("backward seed", seed->shape(), out.shape());
-    T* gp = g.data();
-    const T* sp = seed->data();
-    B::parallel_for(g.numel(), [=] MVG_HD(int64_t i) { gp[i] += sp[i]; });
+    B::parallel_for(g.numel(), [] MVG_HD(int64_t i, T* gp, const T* sp) { gp[i] += sp[i]; }, g.data(), seed->data());
   } else {
     MVG_CHECK(out.numel() == 1, "backward: output of shape ", out.shape().str(),
               " is not a scalar; pass a seed gradient");
-    T* gp = g.data();
-    B::parallel_for(1, [=] MVG_HD(int64_t i) { gp[i] += T(1); });
+    B::parallel_for(1, [] MVG_HD(int64_t i, T* gp) { gp[i] += T(1); }, g.data());
   }
   current_tape().run_backward();
 }

@@ -2,8 +2,11 @@
 // this concept only; switching a model between CPU and GPU is changing this one template argument.
 //
 // Conventions every backend follows:
-// - Memory is a flat array of T reached through a shared_ptr<T> (device memory for a GPU backend).
-// - parallel_for(n, f) calls f(i) for i in [0, n) in any order; f must be MVG_HD (host+device).
+// - Memory is a flat array of T reached through a shared_ptr<T> (device memory for a GPU backend), and
+//   addressed through B::pointer<T>: T* on the CPU, device_ptr<T> on a GPU (backend/device_ptr.hpp), which
+//   host code cannot dereference. Every member below takes and gives B::pointer.
+// - parallel_for(n, f, p...) calls f(i, raw(p)...) for i in [0, n) in any order: the kernel gets the raw
+//   addresses of the backend pointers p as arguments, never from host code. f must be MVG_HD (host+device).
 // - gemm is row-major: C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, with leading dimensions,
 //   so strided sub-matrices and transposes need no copies. gemm_batched repeats it over `batch`
 //   matrices at fixed element strides.
@@ -15,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+
+#include "mvg/backend/device_ptr.hpp"
 
 #if defined(__CUDACC__)
 #define MVG_HD __host__ __device__
@@ -64,22 +69,59 @@ struct decay_run {
 // the per-element update). Which weights decay is given twice, for the two forms: decay_runs (read by a
 // CPU form, which decides per run) and decay_mask (n values in the backend's memory, 1 where decay
 // applies, read by a per-element form; may be null for a backend that is not massively_parallel).
-template <class T>
+// P / CP: the backend's pointers to T / const T (raw for the CPU form, device_ptr for a GPU's).
+template <class T, class P = T*, class CP = const T*>
 struct adamw_args {
-  T* p = nullptr;
-  const T* g = nullptr;
-  T *m = nullptr, *v = nullptr;
+  P p = nullptr;
+  CP g = nullptr;
+  P m = nullptr, v = nullptr;
   int64_t n = 0;
   T b1{}, b2{}, eps{}, decay_factor{}, step_size{}, bc2_sqrt{};
   const decay_run* decay_runs = nullptr;
   std::size_t n_decay_runs = 0;
-  const T* decay_mask = nullptr;
+  CP decay_mask = nullptr;
 };
 
 namespace detail {
-// Stands in for an op's kernel lambda in the concept below.
+// Stand in for an op's kernel lambdas in the concept below.
 struct index_kernel {
   MVG_HD void operator()(int64_t) const {}
+};
+struct pointer_kernel {
+  MVG_HD void operator()(int64_t, float*, const float*) const {}
+};
+
+// The raw pointers a kernel is called with, packed for a backend that launches it elsewhere:
+// apply(f, i) calls f(i, the pointers in order).
+template <class... P>
+struct pointer_pack;
+template <>
+struct pointer_pack<> {
+  template <class F, class... A>
+  MVG_HD void apply(const F& f, int64_t i, A... a) const {
+    f(i, a...);
+  }
+};
+template <class H, class... R>
+struct pointer_pack<H, R...> {
+  H head;
+  pointer_pack<R...> rest;
+  template <class F, class... A>
+  MVG_HD void apply(const F& f, int64_t i, A... a) const {
+    rest.apply(f, i, a..., head);
+  }
+};
+inline pointer_pack<> pack_pointers() { return {}; }
+template <class H, class... R>
+pointer_pack<H, R...> pack_pointers(H h, R... r) {
+  return {h, pack_pointers(r...)};
+}
+// f(i) → f(i, pointers...): what a backend launches for parallel_for(n, f, pointers...).
+template <class F, class... P>
+struct bound_kernel {
+  F f;
+  pointer_pack<P...> pointers;
+  MVG_HD void operator()(int64_t i) const { pointers.apply(f, i); }
 };
 }  // namespace detail
 
@@ -105,19 +147,25 @@ void parallel_blocks(int64_t n, int64_t block, F f) {
 }
 
 template <class B>
-concept backend = requires(int64_t n, float* p, const float* cp, float v, gemm_args g, adamw_args<float> a,
+concept backend = requires(int64_t n, typename B::template pointer<float> p,
+                           typename B::template pointer<const float> cp, float* host, const float* chost, float v,
+                           gemm_args g,
+                           adamw_args<float, typename B::template pointer<float>, typename B::template pointer<const float>> a,
                            int threads) {
   { B::name } -> std::convertible_to<const char*>;
   { B::template allocate<float>(n) } -> std::same_as<std::shared_ptr<float>>;
+  { B::template address<float>(std::shared_ptr<float>{}) } -> std::same_as<typename B::template pointer<float>>;
   B::fill(p, n, v);
   B::copy(cp, p, n);
-  B::upload(cp, p, n);
-  B::download(cp, p, n);
+  B::upload(chost, p, n);
+  B::download(cp, host, n);
   B::gemm(g, v, cp, cp, v, p);
   { B::sum(cp, n) } -> std::convertible_to<double>;
   B::synchronize();
   B::parallel_for(n, detail::index_kernel{});        // cheap iterations (element-wise)
+  B::parallel_for(n, detail::pointer_kernel{}, p, cp);  // f(i, raw pointers)
   B::parallel_for_heavy(n, detail::index_kernel{});  // heavy iterations (a row, an image)
+  B::parallel_for_heavy(n, detail::pointer_kernel{}, p, cp);
   B::gelu_forward(cp, p, n);                         // y = GELU(x)
   B::gelu_backward(cp, cp, p, n);                    // gx += g · GELU'(x)
   { B::sum_squares(cp, n) } -> std::convertible_to<double>;  // Σ x², in double (clip_grad_norm)

@@ -80,9 +80,8 @@ struct vit_encoder {
                 " must be [", bt, ", ", slots * g, "]");
       auto m = token_mask->reshape({bt, slots * g, 1});
       tensor<T, B> keep(m.shape());
-      const T* mp = m.data();
-      T* kp = keep.data();
-      B::parallel_for(keep.numel(), [=] MVG_HD(int64_t i) { kp[i] = T(1) - mp[i]; });
+      B::parallel_for(keep.numel(), [] MVG_HD(int64_t i, const T* mp, T* kp) { kp[i] = T(1) - mp[i]; }, m.data(),
+                      keep.data());
       x = ops::add(ops::mul(x, var<T, B>(keep)), ops::mul(mask_token(), var<T, B>(m)));
     }
     x = ops::reshape(x, {bt, slots, g, dim});

@@ -76,26 +76,26 @@ var<T, B> attention(const var<T, B>& qkv, int64_t heads, const attention_mask<T,
   const auto to_heads = detail::make_permute_map(shape{batch, t, 3, heads, dh}, {2, 0, 3, 1, 4}, split_shape);
   tensor<T, B> qkvh(split_shape);
   detail::permute_copy<T, B>(to_heads, qkv.value().data(), qkvh.data(), qkvh.numel());
-  const T* q = qkvh.data();
-  const T* k = q + bh * t * dh;
-  const T* v = k + bh * t * dh;
+  const ptr<const T, B> q = qkvh.data(), k = q + bh * t * dh, v = k + bh * t * dh;
 
   tensor<T, B> probs = tensor<T, B>::zeros(shape{bh, t, t});
   tensor<T, B> oh(shape{bh, t, dh});
-  T* p = probs.data();
+  const ptr<T, B> p = probs.data();
   for (const auto& gr : groups)  // scores = scale · q kᵀ over the visible keys
     detail::strided_gemm<T, B>(bh, false, true, gr.rows, gr.keys, dh, scale, q + gr.row0 * dh, dh, t * dh, k, dh,
                             t * dh, T(0), p + gr.row0 * t, t, t * t);
   {
-    const T* mp = mask.type == attention_mask<T, B>::kind::additive ? mask.additive.data() : nullptr;
     const int64_t g = mask.tokens_per_slot;
     const bool causal = mask.type == attention_mask<T, B>::kind::block_causal;
-    B::parallel_for_heavy(bh * t, [=] MVG_HD(int64_t r) {
-      const int64_t i = r % t;
-      const int64_t len = causal ? (i / g + 1) * g : t;
-      T* row = p + r * t;
-      detail::softmax_row(row, row, len, mp ? mp + i * t : nullptr, mask_kind::additive);
-    });
+    B::parallel_for_heavy(
+        bh * t,
+        [=] MVG_HD(int64_t r, const T* mp, T* p) {
+          const int64_t i = r % t;
+          const int64_t len = causal ? (i / g + 1) * g : t;
+          T* row = p + r * t;
+          detail::softmax_row(row, row, len, mp ? mp + i * t : nullptr, mask_kind::additive);
+        },
+        mask.type == attention_mask<T, B>::kind::additive ? mask.additive.data() : ptr<T, B>{}, p);
   }
   for (const auto& gr : groups)  // out = probs v
     detail::strided_gemm<T, B>(bh, false, false, gr.rows, dh, gr.keys, T(1), p + gr.row0 * t, t, t * t, v, dh, t * dh,
@@ -115,17 +115,12 @@ var<T, B> attention(const var<T, B>& qkv, int64_t heads, const attention_mask<T,
     const auto split = detail::make_permute_map(shape{batch, t, heads, dh}, {0, 2, 1, 3}, unused);
     tensor<T, B> doh(shape{bh, t, dh});
     detail::permute_copy<T, B>(split, os->grad.data(), doh.data(), doh.numel());
-    const T* q = qkvh.data();
-    const T* k = q + bh * t * dh;
-    const T* v = k + bh * t * dh;
-    const T* p = probs.data();
+    const ptr<const T, B> q = qkvh.data(), k = q + bh * t * dh, v = k + bh * t * dh, p = probs.data();
     tensor<T, B> dqkvh = tensor<T, B>::zeros(qkvh.shape());
-    T* dq = dqkvh.data();
-    T* dk = dq + bh * t * dh;
-    T* dv = dk + bh * t * dh;
+    const ptr<T, B> dq = dqkvh.data(), dk = dq + bh * t * dh, dv = dk + bh * t * dh;
     tensor<T, B> dp = tensor<T, B>::zeros(shape{bh, t, t});
-    T* dpp = dp.data();
-    const T* go = doh.data();
+    const ptr<T, B> dpp = dp.data();
+    const ptr<const T, B> go = doh.data();
     for (const auto& gr : groups) {
       // dv[keys] += pᵀ dout ; dp = dout vᵀ
       detail::strided_gemm<T, B>(bh, true, false, gr.keys, dh, gr.rows, T(1), p + gr.row0 * t, t, t * t,
@@ -134,13 +129,16 @@ var<T, B> attention(const var<T, B>& qkv, int64_t heads, const attention_mask<T,
                               t * dh, T(0), dpp + gr.row0 * t, t, t * t);
     }
     // dscores = p ⊙ (dp − Σ dp·p), in place (entries outside the visible keys have p = 0 → 0).
-    B::parallel_for_heavy(bh * t, [=] MVG_HD(int64_t r) {
-      T* drow = dpp + r * t;
-      const T* prow = p + r * t;
-      T dot = 0;
-      for (int64_t j = 0; j < t; ++j) dot += drow[j] * prow[j];
-      for (int64_t j = 0; j < t; ++j) drow[j] = prow[j] * (drow[j] - dot);
-    });
+    B::parallel_for_heavy(
+        bh * t,
+        [=] MVG_HD(int64_t r, const T* p, T* dpp) {
+          T* drow = dpp + r * t;
+          const T* prow = p + r * t;
+          T dot = 0;
+          for (int64_t j = 0; j < t; ++j) dot += drow[j] * prow[j];
+          for (int64_t j = 0; j < t; ++j) drow[j] = prow[j] * (drow[j] - dot);
+        },
+        p, dpp);
     for (const auto& gr : groups) {
       // dq = scale · ds k ; dk[keys] += scale · dsᵀ q
       detail::strided_gemm<T, B>(bh, false, false, gr.rows, dh, gr.keys, scale, dpp + gr.row0 * t, t, t * t, k, dh,

@@ -22,14 +22,17 @@ var<T, B> channel_layer_norm(const var<T, B>& x, const var<T, B>& weight, const 
   MVG_CHECK(weight.shape() == shape{c} && bias.shape() == shape{c}, "channel_layer_norm: weight ",
             weight.shape().str(), " and bias ", bias.shape().str(), " must both be [", c, "]");
   tensor<T, B> y(x.shape()), mean(shape{n * hw}), rstd(shape{n * hw});
-  const T *xp = x.value().data(), *wp = weight.value().data(), *bp = bias.value().data();
-  T *yp = y.data(), *mp = mean.data(), *rp = rstd.data();
+  const auto xp = x.value().data(), wp = weight.value().data(), bp = bias.value().data();
+  const auto yp = y.data(), mp = mean.data(), rp = rstd.data();
   if constexpr (massively_parallel<B>()) {
     // One pixel per thread; channels are hw apart, and neighbouring threads read neighbouring pixels.
-    B::parallel_for(n * hw, [=] MVG_HD(int64_t i) {
-      const int64_t base = (i / hw) * c * hw + i % hw;
-      detail::layer_norm_forward(xp + base, yp + base, c, hw, wp, bp, eps, mp[i], rp[i]);
-    });
+    B::parallel_for(
+        n * hw,
+        [=] MVG_HD(int64_t i, const T* xp, const T* wp, const T* bp, T* yp, T* mp, T* rp) {
+          const int64_t base = (i / hw) * c * hw + i % hw;
+          detail::layer_norm_forward(xp + base, yp + base, c, hw, wp, bp, eps, mp[i], rp[i]);
+        },
+        xp, wp, bp, yp, mp, rp);
   } else {
     // A block of pixels per iteration, channel-major: every inner loop is contiguous. Same sums in the
     // same channel order as layer_norm_forward, so both decompositions give identical values.
@@ -64,14 +67,17 @@ var<T, B> channel_layer_norm(const var<T, B>& x, const var<T, B>& weight, const 
   detail::record(rec, [xv = x.value(), wv = weight.value(), mean, rstd, xs = x.slot(), ws = weight.slot(),
                        bs = bias.slot(), os = out.slot(), n, c, hw] {
     if (!os->has()) return;
-    const T *g = os->grad.data(), *xp = xv.data(), *wp = wv.data(), *mp = mean.data(), *rp = rstd.data();
+    const auto g = os->grad.data(), xp = xv.data(), wp = wv.data(), mp = mean.data(), rp = rstd.data();
     if (xs) {
-      T* gx = xs->get().data();
+      const auto gx = xs->get().data();
       if constexpr (massively_parallel<B>()) {
-        B::parallel_for(n * hw, [=] MVG_HD(int64_t i) {
-          const int64_t base = (i / hw) * c * hw + i % hw;
-          detail::layer_norm_backward_input(g + base, xp + base, gx + base, c, hw, wp, mp[i], rp[i]);
-        });
+        B::parallel_for(
+            n * hw,
+            [=] MVG_HD(int64_t i, const T* g, const T* xp, const T* wp, const T* mp, const T* rp, T* gx) {
+              const int64_t base = (i / hw) * c * hw + i % hw;
+              detail::layer_norm_backward_input(g + base, xp + base, gx + base, c, hw, wp, mp[i], rp[i]);
+            },
+            g, xp, wp, mp, rp, gx);
       } else {  // blocks of pixels, channel-major, as in the forward
         const int64_t blocks = (hw + detail::pixel_block - 1) / detail::pixel_block;
         B::parallel_for_heavy(n * blocks, [=](int64_t item) {
@@ -101,19 +107,20 @@ var<T, B> channel_layer_norm(const var<T, B>& x, const var<T, B>& weight, const 
       }
     }
     if (ws || bs) {
-      T* gw = ws ? ws->get().data() : nullptr;
-      T* gb = bs ? bs->get().data() : nullptr;
-      B::parallel_for_heavy(c, [=] MVG_HD(int64_t k) {
-        T aw = 0, ab = 0;
-        for (int64_t img = 0; img < n; ++img)
-          for (int64_t p = 0; p < hw; ++p) {
-            const int64_t e = (img * c + k) * hw + p, i = img * hw + p;
-            aw += g[e] * (xp[e] - mp[i]) * rp[i];
-            ab += g[e];
-          }
-        if (gw) gw[k] += aw;
-        if (gb) gb[k] += ab;
-      });
+      B::parallel_for_heavy(
+          c,
+          [=] MVG_HD(int64_t k, const T* g, const T* xp, const T* mp, const T* rp, T* gw, T* gb) {
+            T aw = 0, ab = 0;
+            for (int64_t img = 0; img < n; ++img)
+              for (int64_t p = 0; p < hw; ++p) {
+                const int64_t e = (img * c + k) * hw + p, i = img * hw + p;
+                aw += g[e] * (xp[e] - mp[i]) * rp[i];
+                ab += g[e];
+              }
+            if (gw) gw[k] += aw;
+            if (gb) gb[k] += ab;
+          },
+          g, xp, mp, rp, detail::grad_or_null<T, B>(ws), detail::grad_or_null<T, B>(bs));
     }
   });
   return out;

@@ -28,15 +28,19 @@ struct conv_geometry {
 
 // col[i][(ci·kh + ky)·kw + kx][oy·ow + ox] = x[n0 + i][ci][oy·s − p + ky][ox·s − p + kx] (0 outside)
 template <class T, backend B>
-void im2col(const conv_geometry& g, const T* x, int64_t n0, int64_t count, T* col) {
+void im2col(const conv_geometry& g, ptr<const T, B> x, int64_t n0, int64_t count, ptr<T, B> col) {
   const int64_t kk = g.k(), ohw = g.ohw();
   if constexpr (massively_parallel<B>()) {
-    B::parallel_for(count * kk * ohw, [=] MVG_HD(int64_t e) {
-      const int64_t pix = e % ohw, row = (e / ohw) % kk, img = e / (ohw * kk);
-      const int64_t kx = row % g.kw, ky = (row / g.kw) % g.kh, ci = row / (g.kw * g.kh);
-      const int64_t iy = (pix / g.ow) * g.stride - g.pad + ky, ix = (pix % g.ow) * g.stride - g.pad + kx;
-      col[e] = (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[(((n0 + img) * g.cin + ci) * g.h + iy) * g.w + ix] : T(0);
-    });
+    B::parallel_for(
+        count * kk * ohw,
+        [=] MVG_HD(int64_t e, const T* x, T* col) {
+          const int64_t pix = e % ohw, row = (e / ohw) % kk, img = e / (ohw * kk);
+          const int64_t kx = row % g.kw, ky = (row / g.kw) % g.kh, ci = row / (g.kw * g.kh);
+          const int64_t iy = (pix / g.ow) * g.stride - g.pad + ky, ix = (pix % g.ow) * g.stride - g.pad + kx;
+          col[e] = (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[(((n0 + img) * g.cin + ci) * g.h + iy) * g.w + ix]
+                                                                : T(0);
+        },
+        x, col);
   } else {
     // One column row per iteration; divisions only per row, the inner loop walks the input row.
     B::parallel_for_heavy(count * kk, [=](int64_t r) {
@@ -66,11 +70,11 @@ void im2col(const conv_geometry& g, const T* x, int64_t n0, int64_t count, T* co
 
 // dx[n0 + i] += col2im(dcol[i]).
 template <class T, backend B>
-void col2im_add(const conv_geometry& g, const T* dcol, int64_t n0, int64_t count, T* dx) {
+void col2im_add(const conv_geometry& g, ptr<const T, B> dcol, int64_t n0, int64_t count, ptr<T, B> dx) {
   const int64_t kk = g.k(), ohw = g.ohw();
   if constexpr (massively_parallel<B>()) {
     // Each input pixel gathers the column entries that read it (no races).
-    B::parallel_for(count * g.cin * g.h * g.w, [=] MVG_HD(int64_t e) {
+    B::parallel_for(count * g.cin * g.h * g.w, [=] MVG_HD(int64_t e, const T* dcol, T* dx) {
       const int64_t ix = e % g.w, iy = (e / g.w) % g.h, ci = (e / (g.w * g.h)) % g.cin, img = e / (g.w * g.h * g.cin);
       T acc = 0;
       for (int64_t ky = 0; ky < g.kh; ++ky) {
@@ -87,7 +91,7 @@ void col2im_add(const conv_geometry& g, const T* dcol, int64_t n0, int64_t count
         }
       }
       dx[(n0 * g.cin) * g.h * g.w + e] += acc;
-    });
+    }, dcol, dx);
   } else {
     // One input plane per iteration: it owns that plane, so scattering its kh·kw column rows into it
     // row by row has no races, and the inner loop is contiguous.
@@ -140,18 +144,18 @@ var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
     tensor<T, B> col = pointwise ? tensor<T, B>() : tensor<T, B>(shape{chunk * kk * ohw});
     for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
       const int64_t cnt = std::min(chunk, g.n - n0);
-      const T* cp = pointwise ? x.value().data() + n0 * kk * ohw : col.data();
+      const ptr<const T, B> cp = pointwise ? x.value().data() + n0 * kk * ohw : col.data();
       if (!pointwise) detail::im2col<T, B>(g, x.value().data(), n0, cnt, col.data());
       // y[i] = W[Cout, K] · col[i][K, OHW], the weight shared across the chunk.
       detail::dense_gemm<T, B>(false, false, g.cout, ohw, kk, weight.value().data(), cp, y.data() + n0 * g.cout * ohw,
                                T(0), cnt, 0, kk * ohw, g.cout * ohw);
     }
     if (bias) {
-      const T* bp = bias->value().data();
-      T* yp = y.data();
+      const auto bp = bias->value().data();
+      const auto yp = y.data();
       const int64_t cout = g.cout;
       if constexpr (massively_parallel<B>()) {
-        B::parallel_for(y.numel(), [=] MVG_HD(int64_t i) { yp[i] += bp[(i / ohw) % cout]; });
+        B::parallel_for(y.numel(), [=] MVG_HD(int64_t i, const T* bp, T* yp) { yp[i] += bp[(i / ohw) % cout]; }, bp, yp);
       } else {  // one output plane per iteration: a constant added along a contiguous row
         B::parallel_for_heavy(g.n * cout, [=](int64_t plane) {
           T* row = yp + plane * ohw;
@@ -166,16 +170,18 @@ var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
   detail::record(rec, [xv = x.value(), wv = weight.value(), xs = x.slot(), ws = weight.slot(),
                        bs = bias ? bias->slot() : nullptr, os = out.slot(), g, chunk, pointwise] {
     if (!os->has()) return;
-    const T* gy = os->grad.data();
+    const ptr<const T, B> gy = os->grad.data();
     const int64_t kk = g.k(), ohw = g.ohw();
     if (bs) {
-      T* gb = bs->get().data();
-      B::parallel_for_heavy(g.cout, [=] MVG_HD(int64_t c) {
-        T acc = 0;
-        for (int64_t img = 0; img < g.n; ++img)
-          for (int64_t p = 0; p < ohw; ++p) acc += gy[(img * g.cout + c) * ohw + p];
-        gb[c] += acc;
-      });
+      B::parallel_for_heavy(
+          g.cout,
+          [=] MVG_HD(int64_t c, const T* gy, T* gb) {
+            T acc = 0;
+            for (int64_t img = 0; img < g.n; ++img)
+              for (int64_t p = 0; p < ohw; ++p) acc += gy[(img * g.cout + c) * ohw + p];
+            gb[c] += acc;
+          },
+          gy, bs->get().data());
     }
     if (!ws && !xs) return;
     if (pointwise) {

@@ -14,16 +14,16 @@ template <class T, backend B>
 var<T, B> apply_group_mask(const var<T, B>& x, const std::vector<T>& host_mask, int64_t group) {
   auto mask = tensor<T, B>::from_host(shape{static_cast<int64_t>(host_mask.size())}, host_mask);
   tensor<T, B> y(x.shape());
-  const T *xp = x.value().data(), *mp = mask.data();
-  T* yp = y.data();
-  B::parallel_for(x.numel(), [=] MVG_HD(int64_t i) { yp[i] = xp[i] * mp[i / group]; });
+  B::parallel_for(
+      x.numel(), [=] MVG_HD(int64_t i, const T* xp, const T* mp, T* yp) { yp[i] = xp[i] * mp[i / group]; },
+      x.value().data(), mask.data(), y.data());
   const bool rec = autograd::should_record(x);
   auto out = autograd::result(y, rec);
   record(rec, [mask, xs = x.slot(), os = out.slot(), group] {
     if (!os->has()) return;
-    const T *g = os->grad.data(), *mp = mask.data();
-    T* gx = xs->get().data();
-    B::parallel_for(xs->shape.numel(), [=] MVG_HD(int64_t i) { gx[i] += g[i] * mp[i / group]; });
+    B::parallel_for(
+        xs->shape.numel(), [=] MVG_HD(int64_t i, const T* g, const T* mp, T* gx) { gx[i] += g[i] * mp[i / group]; },
+        os->grad.data(), mask.data(), xs->get().data());
   });
   return out;
 }

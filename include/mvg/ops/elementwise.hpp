@@ -47,7 +47,7 @@ inline shape broadcast_shape(const char* op, const shape& a, const shape& b, bro
 
 // dst (shape `to`) += src (shape `from`, a broadcast of `to`) summed over the broadcast axes.
 template <class T, backend B>
-void reduce_broadcast_into(T* dst, const shape& to, const T* src, const shape& from) {
+void reduce_broadcast_into(ptr<T, B> dst, const shape& to, ptr<const T, B> src, const shape& from) {
   if (to == from) {
     add_into<T, B>(dst, src, from.numel());
     return;
@@ -83,31 +83,39 @@ void reduce_broadcast_into(T* dst, const shape& to, const T* src, const shape& f
       // On the CPU, blocks of columns walk the rows in order (contiguous, vectorised): each element
       // sums the same values in the same order as the per-element form below.
       constexpr int64_t cols = 256;
+      const T* srcp = src;  // host memory here
+      T* dstp = dst;
       parallel_blocks<B>(n_to, cols, [=](int64_t, int64_t j0, int64_t nj) {
         T acc[cols] = {};
         for (int64_t r = 0; r < n_summed; ++r) {
-          const T* row = src + r * n_to + j0;
+          const T* row = srcp + r * n_to + j0;
           for (int64_t j = 0; j < nj; ++j) acc[j] += row[j];
         }
-        for (int64_t j = 0; j < nj; ++j) dst[j0 + j] += acc[j];
+        for (int64_t j = 0; j < nj; ++j) dstp[j0 + j] += acc[j];
       });
       return;
     }
     // One destination element per index (the GPU form).
-    B::parallel_for(n_to, [=] MVG_HD(int64_t j) {
-      T acc = 0;
-      for (int64_t r = 0; r < n_summed; ++r) acc += src[r * n_to + j];
-      dst[j] += acc;
-    });
+    B::parallel_for(
+        n_to,
+        [=] MVG_HD(int64_t j, const T* src, T* dst) {
+          T acc = 0;
+          for (int64_t r = 0; r < n_summed; ++r) acc += src[r * n_to + j];
+          dst[j] += acc;
+        },
+        src, dst);
     return;
   }
   // General case: each destination element sums its own pre-image (no two threads share a target).
-  B::parallel_for(n_to, [=] MVG_HD(int64_t j) {
-    const int64_t base = kept.offset(j, kept.stride_a);
-    T acc = 0;
-    for (int64_t r = 0; r < n_summed; ++r) acc += src[base + summed.offset(r, summed.stride_a)];
-    dst[j] += acc;
-  });
+  B::parallel_for(
+      n_to,
+      [=] MVG_HD(int64_t j, const T* src, T* dst) {
+        const int64_t base = kept.offset(j, kept.stride_a);
+        T acc = 0;
+        for (int64_t r = 0; r < n_summed; ++r) acc += src[base + summed.offset(r, summed.stride_a)];
+        dst[j] += acc;
+      },
+      src, dst);
 }
 
 enum class binary { add, sub, mul };
@@ -117,9 +125,8 @@ var<T, B> binary_op(const char* name, const var<T, B>& a, const var<T, B>& b) {
   broadcast_map m;
   const shape out_shape = broadcast_shape(name, a.shape(), b.shape(), &m);
   tensor<T, B> y(out_shape);
-  const T* ap = a.value().data();
-  const T* bp = b.value().data();
-  T* yp = y.data();
+  const auto ap = a.value().data(), bp = b.value().data();
+  const auto yp = y.data();
   const int64_t n = out_shape.numel();
   const bool same = a.shape() == out_shape && b.shape() == out_shape;
   auto f = [] MVG_HD(T x, T z) -> T {
@@ -128,26 +135,32 @@ var<T, B> binary_op(const char* name, const var<T, B>& a, const var<T, B>& b) {
     else return x * z;
   };
   if (same)
-    B::parallel_for(n, [=] MVG_HD(int64_t i) { yp[i] = f(ap[i], bp[i]); });
+    B::parallel_for(n, [=] MVG_HD(int64_t i, const T* a, const T* b, T* y) { y[i] = f(a[i], b[i]); }, ap, bp, yp);
   else
-    B::parallel_for(n, [=] MVG_HD(int64_t i) { yp[i] = f(ap[m.offset(i, m.stride_a)], bp[m.offset(i, m.stride_b)]); });
+    B::parallel_for(
+        n,
+        [=] MVG_HD(int64_t i, const T* a, const T* b, T* y) {
+          y[i] = f(a[m.offset(i, m.stride_a)], b[m.offset(i, m.stride_b)]);
+        },
+        ap, bp, yp);
 
   const bool rec = autograd::should_record(a, b);
   auto out = autograd::result(y, rec);
   if constexpr (K == binary::mul) {
     record(rec, [av = a.value(), bv = b.value(), as = a.slot(), bs = b.slot(), os = out.slot(), m, out_shape] {
       if (!os->has()) return;
-      const T* g = os->grad.data();
+      const auto g = os->grad.data();
       const int64_t n = out_shape.numel();
       tensor<T, B> tmp(out_shape);
-      T* tp = tmp.data();
       auto one_side = [&](const std::shared_ptr<grad_slot<T, B>>& dst, const tensor<T, B>& other, bool other_is_a) {
-        const T* op = other.data();
         const broadcast_map mm = m;
-        B::parallel_for(n, [=] MVG_HD(int64_t i) {
-          tp[i] = g[i] * op[mm.offset(i, other_is_a ? mm.stride_a : mm.stride_b)];
-        });
-        reduce_broadcast_into<T, B>(dst->get().data(), dst->shape, tp, out_shape);
+        B::parallel_for(
+            n,
+            [=] MVG_HD(int64_t i, const T* g, const T* op, T* tp) {
+              tp[i] = g[i] * op[mm.offset(i, other_is_a ? mm.stride_a : mm.stride_b)];
+            },
+            g, other.data(), tmp.data());
+        reduce_broadcast_into<T, B>(dst->get().data(), dst->shape, tmp.data(), out_shape);
       };
       if (as) one_side(as, bv, false);
       if (bs) one_side(bs, av, true);
@@ -155,14 +168,13 @@ var<T, B> binary_op(const char* name, const var<T, B>& a, const var<T, B>& b) {
   } else {
     record(rec, [as = a.slot(), bs = b.slot(), os = out.slot(), out_shape] {
       if (!os->has()) return;
-      const T* g = os->grad.data();
+      const auto g = os->grad.data();
       if (as) reduce_broadcast_into<T, B>(as->get().data(), as->shape, g, out_shape);
       if (bs) {
         if constexpr (K == binary::sub) {
           tensor<T, B> neg(out_shape);
-          T* np = neg.data();
-          B::parallel_for(out_shape.numel(), [=] MVG_HD(int64_t i) { np[i] = -g[i]; });
-          reduce_broadcast_into<T, B>(bs->get().data(), bs->shape, np, out_shape);
+          B::parallel_for(out_shape.numel(), [] MVG_HD(int64_t i, const T* g, T* np) { np[i] = -g[i]; }, g, neg.data());
+          reduce_broadcast_into<T, B>(bs->get().data(), bs->shape, neg.data(), out_shape);
         } else {
           reduce_broadcast_into<T, B>(bs->get().data(), bs->shape, g, out_shape);
         }
@@ -191,16 +203,14 @@ var<T, B> mul(const var<T, B>& a, const var<T, B>& b) {
 template <class T, backend B>
 var<T, B> scale(const var<T, B>& x, T s) {
   tensor<T, B> y(x.shape());
-  const T* xp = x.value().data();
-  T* yp = y.data();
-  B::parallel_for(x.numel(), [=] MVG_HD(int64_t i) { yp[i] = s * xp[i]; });
+  B::parallel_for(x.numel(), [=] MVG_HD(int64_t i, const T* xp, T* yp) { yp[i] = s * xp[i]; }, x.value().data(),
+                  y.data());
   const bool rec = autograd::should_record(x);
   auto out = autograd::result(y, rec);
   detail::record(rec, [xs = x.slot(), os = out.slot(), s] {
     if (!os->has()) return;
-    T* gx = xs->get().data();
-    const T* g = os->grad.data();
-    B::parallel_for(xs->shape.numel(), [=] MVG_HD(int64_t i) { gx[i] += s * g[i]; });
+    B::parallel_for(xs->shape.numel(), [=] MVG_HD(int64_t i, const T* g, T* gx) { gx[i] += s * g[i]; },
+                    os->grad.data(), xs->get().data());
   });
   return out;
 }

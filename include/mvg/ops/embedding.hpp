@@ -16,19 +16,23 @@ var<T, B> embedding(const var<T, B>& table, const std::vector<int64_t>& indices)
   std::vector<T> idx_host(indices.begin(), indices.end());
   auto idx = tensor<T, B>::from_host(shape{n}, idx_host);  // small, exact as T for any sane row count
   tensor<T, B> y(shape{n, d});
-  const T *tp = table.value().data(), *ip = idx.data();
-  T* yp = y.data();
-  B::parallel_for(n * d, [=] MVG_HD(int64_t e) { yp[e] = tp[static_cast<int64_t>(ip[e / d]) * d + e % d]; });
+  B::parallel_for(
+      n * d,
+      [=] MVG_HD(int64_t e, const T* tp, const T* ip, T* yp) {
+        yp[e] = tp[static_cast<int64_t>(ip[e / d]) * d + e % d];
+      },
+      table.value().data(), idx.data(), y.data());
   const bool rec = autograd::should_record(table);
   auto out = autograd::result(y, rec);
   detail::record(rec, [idx, ts = table.slot(), os = out.slot(), n, d] {
     if (!os->has()) return;
-    const T *g = os->grad.data(), *ip = idx.data();
-    T* gt = ts->get().data();
     // Parallel over feature columns: a row used twice is summed by one thread, no races.
-    B::parallel_for(d, [=] MVG_HD(int64_t j) {
-      for (int64_t i = 0; i < n; ++i) gt[static_cast<int64_t>(ip[i]) * d + j] += g[i * d + j];
-    });
+    B::parallel_for(
+        d,
+        [=] MVG_HD(int64_t j, const T* g, const T* ip, T* gt) {
+          for (int64_t i = 0; i < n; ++i) gt[static_cast<int64_t>(ip[i]) * d + j] += g[i * d + j];
+        },
+        os->grad.data(), idx.data(), ts->get().data());
   });
   return out;
 }

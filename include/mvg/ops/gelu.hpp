@@ -14,9 +14,7 @@ var<T, B> gelu(const var<T, B>& x) {
   auto out = autograd::result(y, rec);
   detail::record(rec, [xv = x.value(), xs = x.slot(), os = out.slot()] {
     if (!os->has()) return;
-    const T* g = os->grad.data();
-    T* gx = xs->get().data();
-    B::gelu_backward(xv.data(), g, gx, xv.numel());  // gx += g · (Φ(x) + x φ(x))
+    B::gelu_backward(xv.data(), os->grad.data(), xs->get().data(), xv.numel());  // gx += g · (Φ(x) + x φ(x))
   });
   return out;
 }

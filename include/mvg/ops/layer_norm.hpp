@@ -49,39 +49,41 @@ var<T, B> layer_norm(const var<T, B>& x, const var<T, B>& weight, const var<T, B
             " and bias ", bias.shape().str(), " must both be [", d, "] for input ", x.shape().str());
   const int64_t rows = x.numel() / std::max<int64_t>(d, 1);
   tensor<T, B> y(x.shape()), mean(shape{rows}), rstd(shape{rows});
-  const T* xp = x.value().data();
-  const T* wp = weight.value().data();
-  const T* bp = bias.value().data();
-  T *yp = y.data(), *mp = mean.data(), *rp = rstd.data();
-  B::parallel_for_heavy(rows, [=] MVG_HD(int64_t r) {
-    detail::layer_norm_forward(xp + r * d, yp + r * d, d, int64_t{1}, wp, bp, eps, mp[r], rp[r]);
-  });
+  B::parallel_for_heavy(
+      rows,
+      [=] MVG_HD(int64_t r, const T* xp, const T* wp, const T* bp, T* yp, T* mp, T* rp) {
+        detail::layer_norm_forward(xp + r * d, yp + r * d, d, int64_t{1}, wp, bp, eps, mp[r], rp[r]);
+      },
+      x.value().data(), weight.value().data(), bias.value().data(), y.data(), mean.data(), rstd.data());
   const bool rec = autograd::should_record(x, weight, bias);
   auto out = autograd::result(y, rec);
   detail::record(rec, [xv = x.value(), wv = weight.value(), mean, rstd, xs = x.slot(), ws = weight.slot(),
                        bs = bias.slot(), os = out.slot(), rows, d] {
     if (!os->has()) return;
-    const T *g = os->grad.data(), *xp = xv.data(), *wp = wv.data(), *mp = mean.data(), *rp = rstd.data();
+    const auto g = os->grad.data(), xp = xv.data(), wp = wv.data(), mp = mean.data(), rp = rstd.data();
     if (xs) {
-      T* gx = xs->get().data();
-      B::parallel_for_heavy(rows, [=] MVG_HD(int64_t r) {
-        detail::layer_norm_backward_input(g + r * d, xp + r * d, gx + r * d, d, int64_t{1}, wp, mp[r], rp[r]);
-      });
+      B::parallel_for_heavy(
+          rows,
+          [=] MVG_HD(int64_t r, const T* g, const T* xp, const T* wp, const T* mp, const T* rp, T* gx) {
+            detail::layer_norm_backward_input(g + r * d, xp + r * d, gx + r * d, d, int64_t{1}, wp, mp[r], rp[r]);
+          },
+          g, xp, wp, mp, rp, xs->get().data());
     }
     if (ws || bs) {
       // Column sums over rows: parallel over features, so no two threads write one gradient entry.
-      T* gw = ws ? ws->get().data() : nullptr;
-      T* gb = bs ? bs->get().data() : nullptr;
-      B::parallel_for_heavy(d, [=] MVG_HD(int64_t j) {
-        T aw = 0, ab = 0;
-        for (int64_t r = 0; r < rows; ++r) {
-          const T gv = g[r * d + j];
-          aw += gv * (xp[r * d + j] - mp[r]) * rp[r];
-          ab += gv;
-        }
-        if (gw) gw[j] += aw;
-        if (gb) gb[j] += ab;
-      });
+      B::parallel_for_heavy(
+          d,
+          [=] MVG_HD(int64_t j, const T* g, const T* xp, const T* mp, const T* rp, T* gw, T* gb) {
+            T aw = 0, ab = 0;
+            for (int64_t r = 0; r < rows; ++r) {
+              const T gv = g[r * d + j];
+              aw += gv * (xp[r * d + j] - mp[r]) * rp[r];
+              ab += gv;
+            }
+            if (gw) gw[j] += aw;
+            if (gb) gb[j] += ab;
+          },
+          g, xp, mp, rp, detail::grad_or_null<T, B>(ws), detail::grad_or_null<T, B>(bs));
     }
   });
   return out;

@@ -20,12 +20,12 @@ var<T, B> linear(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
   shape out_shape = x.shape();
   out_shape[-1] = out_f;
   tensor<T, B> y(out_shape);
-  T* yp = y.data();
+  const auto yp = y.data();
   if (bias) {
-    const T* bp = bias->value().data();
+    const auto bp = bias->value().data();
     // y starts as the bias in every row; the GEMM then adds x Wᵀ (beta = 1).
     if constexpr (massively_parallel<B>())
-      B::parallel_for(rows * out_f, [=] MVG_HD(int64_t i) { yp[i] = bp[i % out_f]; });
+      B::parallel_for(rows * out_f, [=] MVG_HD(int64_t i, const T* bp, T* yp) { yp[i] = bp[i % out_f]; }, bp, yp);
     else
       B::parallel_for_heavy(rows, [=](int64_t r) { std::copy_n(bp, out_f, yp + r * out_f); });
   }
@@ -37,7 +37,7 @@ var<T, B> linear(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
   detail::record(rec, [xv = x.value(), wv = weight.value(), xs = x.slot(), ws = weight.slot(),
                        bs = bias ? bias->slot() : nullptr, os = out.slot(), rows, in, out_f] {
     if (!os->has()) return;
-    const T* g = os->grad.data();
+    const auto g = os->grad.data();
     if (xs) detail::dense_gemm<T, B>(false, false, rows, in, out_f, g, wv.data(), xs->get().data(), T(1));
     if (ws) detail::dense_gemm<T, B>(true, false, out_f, in, rows, g, xv.data(), ws->get().data(), T(1));
     if (bs) detail::reduce_broadcast_into<T, B>(bs->get().data(), bs->shape, g, shape{rows, out_f});

@@ -46,29 +46,31 @@ var<T, B> regression_loss(const var<T, B>& pred, const var<T, B>& target, const 
   const T beta = static_cast<T>(prm.beta);
   const loss_kind kind = prm.kind;
   tensor<T, B> terms(pred.shape());
-  const T *pp = pred.value().data(), *tp = target.value().data(), *wp = weight ? weight->data() : nullptr;
-  T* lp = terms.data();
-  B::parallel_for(n, [=] MVG_HD(int64_t i) {
-    lp[i] = detail::loss_value(pp[i] - tp[i], kind, beta) * (wp ? wp[i] : T(1));
-  });
+  B::parallel_for(
+      n,
+      [=] MVG_HD(int64_t i, const T* pp, const T* tp, const T* wp, T* lp) {
+        lp[i] = detail::loss_value(pp[i] - tp[i], kind, beta) * (wp ? wp[i] : T(1));
+      },
+      pred.value().data(), target.value().data(), weight ? weight->data() : ptr<T, B>{}, terms.data());
   const double denom = weight ? B::sum(weight->data(), n) : static_cast<double>(n);
   MVG_CHECK(denom > 0, "loss: the weights sum to ", denom, "; nothing to average over");
   tensor<T, B> y(shape{});
-  B::fill(y.data(), 1, static_cast<T>(B::sum(lp, n) / denom));
+  B::fill(y.data(), 1, static_cast<T>(B::sum(terms.data(), n) / denom));
   const bool rec = autograd::should_record(pred, target);
   auto out = autograd::result(y, rec);
   detail::record(rec, [pv = pred.value(), tv = target.value(), wv = weight ? *weight : tensor<T, B>{},
                        ps = pred.slot(), ts = target.slot(), os = out.slot(), n, kind, beta, denom] {
     if (!os->has()) return;
-    const T *pp = pv.data(), *tp = tv.data(), *wp = wv.defined() ? wv.data() : nullptr, *g = os->grad.data();
-    T* gp = detail::grad_or_null<T, B>(ps);
-    T* gt = detail::grad_or_null<T, B>(ts);
     const T inv = static_cast<T>(1.0 / denom);
-    B::parallel_for(n, [=] MVG_HD(int64_t i) {
-      const T d = detail::loss_grad(pp[i] - tp[i], kind, beta) * (wp ? wp[i] : T(1)) * inv * g[0];
-      if (gp) gp[i] += d;
-      if (gt) gt[i] -= d;
-    });
+    B::parallel_for(
+        n,
+        [=] MVG_HD(int64_t i, const T* pp, const T* tp, const T* wp, const T* g, T* gp, T* gt) {
+          const T d = detail::loss_grad(pp[i] - tp[i], kind, beta) * (wp ? wp[i] : T(1)) * inv * g[0];
+          if (gp) gp[i] += d;
+          if (gt) gt[i] -= d;
+        },
+        pv.data(), tv.data(), wv.defined() ? wv.data() : ptr<T, B>{}, os->grad.data(),
+        detail::grad_or_null<T, B>(ps), detail::grad_or_null<T, B>(ts));
   });
   return out;
 }

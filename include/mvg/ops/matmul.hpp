@@ -9,16 +9,17 @@ namespace mvg::ops {
 namespace detail {
 // C[i] (+)= alpha · op(A[i]) op(B[i]) for i < batch, with explicit leading dimensions and strides.
 template <class T, backend B>
-void strided_gemm(int64_t batch, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-                  int64_t sa, const T* b, int64_t ldb, int64_t sb, T beta, T* c, int64_t ldc, int64_t sc) {
+void strided_gemm(int64_t batch, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, ptr<const T, B> a,
+                  int64_t lda, int64_t sa, ptr<const T, B> b, int64_t ldb, int64_t sb, T beta, ptr<T, B> c, int64_t ldc,
+                  int64_t sc) {
   const gemm_args g{.trans_a = ta, .trans_b = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
                     .batch = batch, .stride_a = sa, .stride_b = sb, .stride_c = sc};
   B::gemm(g, alpha, a, b, beta, c);
 }
 // The same over dense row-major matrices (leading dimensions follow from the shapes).
 template <class T, backend B>
-void dense_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c, T beta,
-                int64_t batch = 1, int64_t sa = 0, int64_t sb = 0, int64_t sc = 0) {
+void dense_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, ptr<const T, B> a, ptr<const T, B> b, ptr<T, B> c,
+                T beta, int64_t batch = 1, int64_t sa = 0, int64_t sb = 0, int64_t sc = 0) {
   strided_gemm<T, B>(batch, ta, tb, m, n, k, T(1), a, ta ? m : k, sa, b, tb ? k : n, sb, beta, c, n, sc);
 }
 }  // namespace detail
@@ -58,12 +59,10 @@ var<T, B> matmul(const var<T, B>& a, const var<T, B>& b, bool trans_a = false, b
   detail::record(rec, [av = a.value(), bv = b.value(), as = a.slot(), bs = b.slot(), os = out.slot(), m, n, k,
                        batch, trans_a, trans_b, shared_b, fold] {
     if (!os->has()) return;
-    const T* g = os->grad.data();
-    const T* A = av.data();
-    const T* Bm = bv.data();
+    const ptr<const T, B> g = os->grad.data(), A = av.data(), Bm = bv.data();
     // dop(A) = dC op(B)^T, dop(B) = op(A)^T dC; a transposed operand takes the transpose of those.
     if (as) {
-      T* ga = as->get().data();
+      const auto ga = as->get().data();
       if (fold)
         detail::dense_gemm<T, B>(false, !trans_b, batch * m, k, n, g, Bm, ga, T(1));
       else if (!trans_a)
@@ -72,7 +71,7 @@ var<T, B> matmul(const var<T, B>& a, const var<T, B>& b, bool trans_a = false, b
         detail::dense_gemm<T, B>(trans_b, true, k, m, n, Bm, g, ga, T(1), batch, shared_b ? 0 : k * n, m * n, m * k);
     }
     if (bs) {
-      T* gb = bs->get().data();
+      const auto gb = bs->get().data();
       if (fold) {
         if (!trans_b)
           detail::dense_gemm<T, B>(true, false, k, n, batch * m, A, g, gb, T(1));

@@ -49,20 +49,20 @@ var<T, B> pixel_shuffle(const var<T, B>& x, int64_t patch, int64_t channels) {
             " must be [N, gh, gw, ", patch * patch * channels, "] for patch ", patch, " and ", channels, " channels");
   const detail::shuffle_map m{s[1], s[2], patch, channels};
   tensor<T, B> y(shape{s[0], channels, s[1] * patch, s[2] * patch});
-  const T* xp = x.value().data();
-  T* yp = y.data();
+  const auto xp = x.value().data();
+  const auto yp = y.data();
   if constexpr (massively_parallel<B>())
-    B::parallel_for(y.numel(), [=] MVG_HD(int64_t i) { yp[i] = xp[m.offset(i)]; });
+    B::parallel_for(y.numel(), [=] MVG_HD(int64_t i, const T* xp, T* yp) { yp[i] = xp[m.offset(i)]; }, xp, yp);
   else
     detail::shuffle_rows<T, B, false>(m, s[0], xp, yp);
   const bool rec = autograd::should_record(x);
   auto out = autograd::result(y, rec);
   detail::record(rec, [xs = x.slot(), os = out.slot(), m, images = s[0]] {
     if (!os->has()) return;
-    const T* g = os->grad.data();
-    T* gx = xs->get().data();
+    const auto g = os->grad.data();
+    const auto gx = xs->get().data();
     if constexpr (massively_parallel<B>())
-      B::parallel_for(xs->shape.numel(), [=] MVG_HD(int64_t i) { gx[m.offset(i)] += g[i]; });
+      B::parallel_for(xs->shape.numel(), [=] MVG_HD(int64_t i, const T* g, T* gx) { gx[m.offset(i)] += g[i]; }, g, gx);
     else
       detail::shuffle_rows<T, B, true>(m, images, g, gx);
   });

@@ -21,24 +21,26 @@ var<T, B> reduce_axis(const var<T, B>& x, int axis, bool keepdim, T factor) {
       out_shape.push_back(1);
   }
   tensor<T, B> y(out_shape);
-  const T* xp = x.value().data();
-  T* yp = y.data();
-  B::parallel_for(outer * inner, [=] MVG_HD(int64_t i) {
-    const int64_t o = i / inner, r = i % inner;
-    T acc = 0;
-    for (int64_t j = 0; j < len; ++j) acc += xp[(o * len + j) * inner + r];
-    yp[i] = acc * factor;
-  });
+  B::parallel_for(
+      outer * inner,
+      [=] MVG_HD(int64_t i, const T* xp, T* yp) {
+        const int64_t o = i / inner, r = i % inner;
+        T acc = 0;
+        for (int64_t j = 0; j < len; ++j) acc += xp[(o * len + j) * inner + r];
+        yp[i] = acc * factor;
+      },
+      x.value().data(), y.data());
   const bool rec = autograd::should_record(x);
   auto out = autograd::result(y, rec);
   record(rec, [xs = x.slot(), os = out.slot(), outer, inner, len, factor] {
     if (!os->has()) return;
-    T* gx = xs->get().data();
-    const T* g = os->grad.data();
-    B::parallel_for(outer * len * inner, [=] MVG_HD(int64_t i) {
-      const int64_t o = i / (len * inner), r = i % inner;
-      gx[i] += factor * g[o * inner + r];
-    });
+    B::parallel_for(
+        outer * len * inner,
+        [=] MVG_HD(int64_t i, const T* g, T* gx) {
+          const int64_t o = i / (len * inner), r = i % inner;
+          gx[i] += factor * g[o * inner + r];
+        },
+        os->grad.data(), xs->get().data());
   });
   return out;
 }
@@ -52,9 +54,8 @@ var<T, B> reduce_all(const var<T, B>& x, T factor) {
   auto out = autograd::result(y, rec);
   record(rec, [xs = x.slot(), os = out.slot(), factor] {
     if (!os->has()) return;
-    T* gx = xs->get().data();
-    const T* g = os->grad.data();
-    B::parallel_for(xs->shape.numel(), [=] MVG_HD(int64_t i) { gx[i] += factor * g[0]; });
+    B::parallel_for(xs->shape.numel(), [=] MVG_HD(int64_t i, const T* g, T* gx) { gx[i] += factor * g[0]; },
+                    os->grad.data(), xs->get().data());
   });
   return out;
 }

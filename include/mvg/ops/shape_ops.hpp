@@ -57,10 +57,10 @@ inline permute_map make_permute_map(const shape& s, const std::vector<int>& perm
 // On a CPU backend one output row (the last axis) per iteration: the index arithmetic runs once per
 // row, and the row reads the input at one fixed stride (1 for attention's head split and merge).
 template <class T, backend B>
-void permute_copy(const permute_map& m, const T* src, T* dst, int64_t n) {
+void permute_copy(const permute_map& m, ptr<const T, B> src, ptr<T, B> dst, int64_t n) {
   if (n == 0) return;
   if constexpr (massively_parallel<B>()) {
-    B::parallel_for(n, [=] MVG_HD(int64_t i) { dst[i] = src[m.offset(i)]; });
+    B::parallel_for(n, [=] MVG_HD(int64_t i, const T* src, T* dst) { dst[i] = src[m.offset(i)]; }, src, dst);
   } else {
     const int64_t len = m.out_dims[m.rank - 1], step = m.in_strides[m.rank - 1];
     B::parallel_for_heavy(n / len, [=](int64_t r) {
@@ -71,11 +71,13 @@ void permute_copy(const permute_map& m, const T* src, T* dst, int64_t n) {
   }
 }
 template <class T, backend B>
-void permute_add_back(const permute_map& m, const T* grad_out, T* grad_in, int64_t n) {
+void permute_add_back(const permute_map& m, ptr<const T, B> grad_out, ptr<T, B> grad_in, int64_t n) {
   // A permutation is a bijection: every input element receives exactly one term, no races.
   if (n == 0) return;
   if constexpr (massively_parallel<B>()) {
-    B::parallel_for(n, [=] MVG_HD(int64_t i) { grad_in[m.offset(i)] += grad_out[i]; });
+    B::parallel_for(
+        n, [=] MVG_HD(int64_t i, const T* grad_out, T* grad_in) { grad_in[m.offset(i)] += grad_out[i]; }, grad_out,
+        grad_in);
   } else {
     const int64_t len = m.out_dims[m.rank - 1], step = m.in_strides[m.rank - 1];
     B::parallel_for_heavy(n / len, [=](int64_t r) {
@@ -113,18 +115,21 @@ var<T, B> transpose(const var<T, B>& x, int a0, int a1) {
 namespace detail {
 // Copies a [outer, len*inner] block between a part and the whole along one axis.
 template <class T, backend B, bool Add>
-void copy_block(const T* src, int64_t src_row, T* dst, int64_t dst_row, int64_t outer, int64_t row_len,
+void copy_block(ptr<const T, B> src, int64_t src_row, ptr<T, B> dst, int64_t dst_row, int64_t outer, int64_t row_len,
                 int64_t src_off, int64_t dst_off) {
-  B::parallel_for(outer * row_len, [=] MVG_HD(int64_t i) {
-    const int64_t o = i / row_len, r = i % row_len;
-    // Captures are used before the `if constexpr`: nvcc's extended lambdas may not capture inside one.
-    const T v = src[o * src_row + src_off + r];
-    T& out = dst[o * dst_row + dst_off + r];
-    if constexpr (Add)
-      out += v;
-    else
-      out = v;
-  });
+  B::parallel_for(
+      outer * row_len,
+      [=] MVG_HD(int64_t i, const T* src, T* dst) {
+        const int64_t o = i / row_len, r = i % row_len;
+        // Captures are used before the `if constexpr`: nvcc's extended lambdas may not capture inside one.
+        const T v = src[o * src_row + src_off + r];
+        T& out = dst[o * dst_row + dst_off + r];
+        if constexpr (Add)
+          out += v;
+        else
+          out = v;
+      },
+      src, dst);
 }
 inline void outer_inner(const shape& s, int axis, int64_t& outer, int64_t& inner) {
   outer = 1;

@@ -59,21 +59,22 @@ var<T, B> softmax(const var<T, B>& x, const tensor<T, B>* mask = nullptr, mask_k
     mask_rows = mask->numel() / std::max<int64_t>(len, 1);
   }
   tensor<T, B> y(s);
-  const T* xp = x.value().data();
-  const T* mp = mask ? mask->data() : nullptr;
-  T* yp = y.data();
-  B::parallel_for_heavy(rows, [=] MVG_HD(int64_t r) {
-    detail::softmax_row(xp + r * len, yp + r * len, len, mp ? mp + (r % mask_rows) * len : nullptr, kind);
-  });
+  B::parallel_for_heavy(
+      rows,
+      [=] MVG_HD(int64_t r, const T* xp, const T* mp, T* yp) {
+        detail::softmax_row(xp + r * len, yp + r * len, len, mp ? mp + (r % mask_rows) * len : nullptr, kind);
+      },
+      x.value().data(), mask ? mask->data() : ptr<T, B>{}, y.data());
   const bool rec = autograd::should_record(x);
   auto out = autograd::result(y, rec);
   detail::record(rec, [y, xs = x.slot(), os = out.slot(), rows, len] {
     if (!os->has()) return;
-    const T *yp = y.data(), *g = os->grad.data();
-    T* gx = xs->get().data();
-    B::parallel_for_heavy(rows, [=] MVG_HD(int64_t r) {
-      detail::softmax_row_backward(yp + r * len, g + r * len, gx + r * len, len);
-    });
+    B::parallel_for_heavy(
+        rows,
+        [=] MVG_HD(int64_t r, const T* yp, const T* g, T* gx) {
+          detail::softmax_row_backward(yp + r * len, g + r * len, gx + r * len, len);
+        },
+        y.data(), os->grad.data(), xs->get().data());
   });
   return out;
 }

@@ -38,7 +38,7 @@ public:
   // One update with learning rate lr (the schedule's value for this iteration).
   void step(double lr) {
     ++t_;
-    adamw_args<T> a;
+    adamw_args<T, ptr<T, B>, ptr<const T, B>> a;
     a.p = ps_->values().data();
     a.g = ps_->grads().data();
     a.m = m_.data();
@@ -76,8 +76,7 @@ double clip_grad_norm(param_set<T, B>& ps, double max_norm) {
   const double norm = std::sqrt(sum_sq);
   if (norm > max_norm && norm > 0) {
     const T f = static_cast<T>(max_norm / (norm + 1e-6));
-    T* gm = ps.grads().data();
-    B::parallel_for(ps.numel(), [=] MVG_HD(int64_t i) { gm[i] *= f; });
+    B::parallel_for(ps.numel(), [=] MVG_HD(int64_t i, T* gm) { gm[i] *= f; }, ps.grads().data());
   }
   return norm;
 }

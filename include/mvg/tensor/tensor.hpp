@@ -44,7 +44,10 @@ public:
   int64_t dim(int axis) const { return shape_[axis]; }
   int64_t numel() const { return shape_.numel(); }
   auto strides() const { return shape_.strides(); }
-  T* data() const { return storage_.get() + offset_; }
+  // Where the elements are, as the backend addresses them: T* on the CPU, device_ptr<T> on a GPU,
+  // which host code cannot dereference (to_host / from_host move values; kernels get raw pointers
+  // from B::parallel_for).
+  ptr<T, B> data() const { return B::address(storage_) + offset_; }
   // Storage identity: two tensors alias when they share it (tests of views rely on this).
   const std::shared_ptr<T>& storage() const { return storage_; }
   int64_t offset() const { return offset_; }

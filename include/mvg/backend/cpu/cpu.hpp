@@ -34,6 +34,9 @@ inline namespace MVG_CPU_ABI {  // backend/cpu/onednn_gemm.hpp says why
 struct cpu {
   static constexpr const char* name = "cpu";
   static constexpr int64_t grain = 1 << 14;  // below this many items a loop stays on one thread
+  // Host memory: a plain pointer.
+  template <class T>
+  using pointer = T*;
 
   // Blocks from 1 MiB up go through the caching pool; smaller ones straight to malloc, whose bins
   // already reuse them. Without the pool the decoder's 32 MiB activations and their gradients were
@@ -68,6 +71,11 @@ struct cpu {
   }
 
   template <class T>
+  static T* address(const std::shared_ptr<T>& storage) {
+    return storage.get();
+  }
+
+  template <class T>
   static void fill(T* p, int64_t n, T v) {
     parallel_for(n, [=](int64_t i) { p[i] = v; });
   }
@@ -87,24 +95,25 @@ struct cpu {
   }
   static int threads() { return omp_get_max_threads(); }
 
-  template <class F>
-  static void parallel_for(int64_t n, F&& f) {
+  // f(i, p...) for i in [0, n): host pointers are already the kernel's arguments.
+  template <class F, class... P>
+  static void parallel_for(int64_t n, F&& f, P... p) {
     if (n < grain || omp_in_parallel()) {
-      for (int64_t i = 0; i < n; ++i) f(i);
+      for (int64_t i = 0; i < n; ++i) f(i, p...);
       return;
     }
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) f(i);
+    for (int64_t i = 0; i < n; ++i) f(i, p...);
   }
   // For loops whose every iteration is heavy (rows of a LayerNorm, one image of a convolution).
-  template <class F>
-  static void parallel_for_heavy(int64_t n, F&& f) {
+  template <class F, class... P>
+  static void parallel_for_heavy(int64_t n, F&& f, P... p) {
     if (n < 2 || omp_in_parallel()) {
-      for (int64_t i = 0; i < n; ++i) f(i);
+      for (int64_t i = 0; i < n; ++i) f(i, p...);
       return;
     }
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) f(i);
+    for (int64_t i = 0; i < n; ++i) f(i, p...);
   }
 
   template <class T>

@@ -61,6 +61,13 @@ struct cuda {
   static constexpr bool on_device = MVG_CUDA_ON_DEVICE;
   // The ops' GPU decomposition (one index per element) in both builds, so CI runs the device code path.
   static constexpr bool massively_parallel = true;
+  // Device memory, which host code cannot dereference (backend/device_ptr.hpp), in both builds: the host
+  // build's memory is host memory, but its types are the GPU's, so CI rejects what a GPU would crash on.
+  template <class T>
+  using pointer = device_ptr<T>;
+  // A read-only operand whose T the call takes from its other arguments (a device_ptr<T> converts).
+  template <class T>
+  using cptr = device_ptr<const std::type_identity_t<T>>;
 
   // The execution policy every thrust call below uses.
   static auto policy() {
@@ -86,21 +93,26 @@ struct cuda {
   }
 
   template <class T>
-  static void fill(T* p, int64_t n, T v) {
-    if (n > 0) thrust::fill_n(policy(), p, n, v);
+  static device_ptr<T> address(const std::shared_ptr<T>& storage) {
+    return device_access::wrap(storage.get());
+  }
+
+  template <class T>
+  static void fill(device_ptr<T> p, int64_t n, T v) {
+    if (n > 0) thrust::fill_n(policy(), raw(p), n, v);
   }
   template <class T>
-  static void copy(const T* src, T* dst, int64_t n) {
-    if (n > 0) thrust::copy_n(policy(), src, n, dst);
+  static void copy(cptr<T> src, device_ptr<T> dst, int64_t n) {
+    if (n > 0) thrust::copy_n(policy(), raw(src), n, raw(dst));
   }
   // Host → device and device → host: one call each for any size (the whole parameter buffer too).
   template <class T>
-  static void upload(const T* host, T* dst, int64_t n) {
-    copy_across(host, dst, sizeof(T) * n, true);
+  static void upload(const T* host, device_ptr<T> dst, int64_t n) {
+    copy_across(host, raw(dst), sizeof(T) * n, true);
   }
   template <class T>
-  static void download(const T* src, T* host, int64_t n) {
-    copy_across(src, host, sizeof(T) * n, false);
+  static void download(cptr<T> src, T* host, int64_t n) {
+    copy_across(raw(src), host, sizeof(T) * n, false);
   }
   static void synchronize() {
 #if MVG_CUDA_ON_DEVICE
@@ -122,45 +134,55 @@ struct cuda {
 #endif
   }
 
-  // f(i) for i in [0, n): one GPU thread per index (f is an MVG_HD lambda of an op).
-  template <class F>
-  static void parallel_for(int64_t n, F f) {
-    if (n > 0) thrust::for_each_n(policy(), thrust::counting_iterator<int64_t>(0), n, f);
+  // f(i, raw(p)...) for i in [0, n): one GPU thread per index (f is an MVG_HD lambda of an op; the
+  // device addresses reach it only as these arguments).
+  template <class F, class... T>
+  static void parallel_for(int64_t n, F f, device_ptr<T>... p) {
+    if (n > 0)
+      thrust::for_each_n(policy(), thrust::counting_iterator<int64_t>(0), n,
+                         detail::bound_kernel<F, T*...>{f, detail::pack_pointers(raw(p)...)});
   }
   // Row-wise kernels (softmax, LayerNorm rows, conv bias sums): one thread per row, same as above.
-  template <class F>
-  static void parallel_for_heavy(int64_t n, F f) {
-    parallel_for(n, f);
+  template <class F, class... T>
+  static void parallel_for_heavy(int64_t n, F f, device_ptr<T>... p) {
+    parallel_for(n, f, p...);
   }
 
   template <class T>
-  static double sum(const T* p, int64_t n) {
+  static double sum(device_ptr<T> p, int64_t n) {
     if (n <= 0) return 0.0;
     // Accumulates in double, as the CPU backend does (thrust takes the init value's type).
-    return thrust::reduce(policy(), p, p + n, 0.0);
+    return thrust::reduce(policy(), raw(p), raw(p) + n, 0.0);
   }
 
   // The element-wise kernels (backend.hpp): one thread per element over the formulas of
   // backend/elementwise_math.hpp.
   template <class T>
-  static void gelu_forward(const T* x, T* y, int64_t n) {
-    parallel_for(n, [=] MVG_HD(int64_t i) { y[i] = kernels::gelu_value(x[i]); });
+  static void gelu_forward(cptr<T> x, device_ptr<T> y, int64_t n) {
+    parallel_for(n, [] MVG_HD(int64_t i, const T* x, T* y) { y[i] = kernels::gelu_value(x[i]); }, x, y);
   }
   template <class T>
-  static void gelu_backward(const T* x, const T* g, T* gx, int64_t n) {  // adds into gx
-    parallel_for(n, [=] MVG_HD(int64_t i) { gx[i] += g[i] * kernels::gelu_grad(x[i]); });
+  static void gelu_backward(cptr<T> x, cptr<T> g, device_ptr<T> gx, int64_t n) {  // adds into gx
+    parallel_for(
+        n, [] MVG_HD(int64_t i, const T* x, const T* g, T* gx) { gx[i] += g[i] * kernels::gelu_grad(x[i]); }, x, g,
+        gx);
   }
   template <class T>
-  static double sum_squares(const T* p, int64_t n) {
+  static double sum_squares(device_ptr<T> p, int64_t n) {
     if (n <= 0) return 0.0;
     // Squares and sums in double, as the CPU backend does; no temporary buffer.
     return thrust::transform_reduce(
-        policy(), p, p + n, [] MVG_HD(T x) -> double { return double(x) * double(x); }, 0.0, thrust::plus<double>());
+        policy(), raw(p), raw(p) + n, [] MVG_HD(std::remove_const_t<T> x) -> double { return double(x) * double(x); }, 0.0,
+        thrust::plus<double>());
   }
   template <class T>
-  static void adamw_step(const adamw_args<T>& a) {  // reads a.decay_mask (n values on the device)
-    const T* dm = a.decay_mask;
-    parallel_for(a.n, [=] MVG_HD(int64_t i) { kernels::adamw_update(a, i, dm[i] != T(0)); });
+  static void adamw_step(const adamw_args<T, device_ptr<T>, device_ptr<const T>>& a) {  // reads a.decay_mask
+    adamw_args<T> r;  // the same step over the raw device addresses, for the per-element formula
+    r.p = raw(a.p), r.g = raw(a.g), r.m = raw(a.m), r.v = raw(a.v), r.n = a.n;
+    r.b1 = a.b1, r.b2 = a.b2, r.eps = a.eps, r.decay_factor = a.decay_factor, r.step_size = a.step_size;
+    r.bc2_sqrt = a.bc2_sqrt;
+    const T* dm = raw(a.decay_mask);
+    launch(a.n, [=] MVG_HD(int64_t i) { kernels::adamw_update(r, i, dm[i] != T(0)); });
   }
 
   // The precision of float products (backend/precision.hpp): fp32, tf32 (tensor cores, 10-bit
@@ -179,15 +201,16 @@ struct cuda {
   }
 
   template <class T>
-  static void gemm(const gemm_args& g, T alpha, const T* a, const T* b, T beta, T* c) {
+  static void gemm(const gemm_args& g, T alpha, cptr<T> a, cptr<T> b, T beta,
+                   device_ptr<T> c) {
     if constexpr (std::is_same_v<T, float>) {
       if (precision() == mvg::precision::bf16 && g.multiplies())
-        return gemm_bf16(g, alpha, a, b, beta, c);
+        return gemm_bf16(g, alpha, raw(a), raw(b), beta, raw(c));
     }
 #if MVG_CUDA_ON_DEVICE
-    detail::cublas_gemm(g, alpha, a, b, beta, c, precision() == mvg::precision::tf32);
+    detail::cublas_gemm(g, alpha, raw(a), raw(b), beta, raw(c), precision() == mvg::precision::tf32);
 #else
-    cpu::gemm_eigen(g, alpha, a, b, beta, c);
+    cpu::gemm_eigen(g, alpha, raw(a), raw(b), beta, raw(c));
 #endif
   }
 
@@ -198,21 +221,31 @@ struct cuda {
     const int64_t na = detail::operand_a(g).span(), nb = detail::operand_b(g).span();
     auto ha = allocate<uint16_t>(na), hb = allocate<uint16_t>(nb);
     uint16_t *pa = ha.get(), *pb = hb.get();
-    parallel_for(na, [=] MVG_HD(int64_t i) { pa[i] = detail::bf16_bits(a[i]); });
-    parallel_for(nb, [=] MVG_HD(int64_t i) { pb[i] = detail::bf16_bits(b[i]); });
+    launch(na, [=] MVG_HD(int64_t i) { pa[i] = detail::bf16_bits(a[i]); });
+    launch(nb, [=] MVG_HD(int64_t i) { pb[i] = detail::bf16_bits(b[i]); });
 #if MVG_CUDA_ON_DEVICE
     detail::cublas_gemm_bf16(g, alpha, pa, pb, beta, c);
 #else
     // The host has no bf16 product: the rounded operands go back to fp32 values for Eigen's.
     auto fa = allocate<float>(na), fb = allocate<float>(nb);
     float *xa = fa.get(), *xb = fb.get();
-    parallel_for(na, [=](int64_t i) { xa[i] = detail::bf16_value(pa[i]); });
-    parallel_for(nb, [=](int64_t i) { xb[i] = detail::bf16_value(pb[i]); });
+    launch(na, [=](int64_t i) { xa[i] = detail::bf16_value(pa[i]); });
+    launch(nb, [=](int64_t i) { xb[i] = detail::bf16_value(pb[i]); });
     cpu::gemm_eigen(g, alpha, static_cast<const float*>(xa), static_cast<const float*>(xb), beta, c);
 #endif
   }
 
 private:
+  // The backend's own kernels over raw device addresses it holds (gemm_bf16's scratch, adamw_step).
+  template <class F>
+  static void launch(int64_t n, F f) {
+    if (n > 0) thrust::for_each_n(policy(), thrust::counting_iterator<int64_t>(0), n, f);
+  }
+  template <class T>
+  static T* raw(device_ptr<T> p) {
+    return device_access::raw(p);
+  }
+
   static std::atomic<mvg::precision>& precision_state() {
     static std::atomic<mvg::precision> p{mvg::precision::fp32};
     return p;
