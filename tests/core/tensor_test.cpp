@@ -103,3 +103,36 @@ TEST_CASE("backend gemm: row-major with leading dimensions, transposes and batch
   product(h, 1.f, x, y, 0.f, z);
   REQUIRE(z == std::vector<float>{17, 53});
 }
+
+#if defined(MVG_TEST_BACKEND_CUDA)
+// Host code cannot dereference a GPU tensor's memory (backend/device_ptr.hpp): these would compile and
+// crash on a GPU if device_ptr gained *, [], -> or a conversion to T*.
+namespace {
+template <class P>
+concept subscriptable = requires(P p) { p[0]; };
+template <class P>
+concept dereferenceable = requires(P p) { *p; };
+template <class P>
+concept member_accessible = requires(P p) { p.operator->(); };
+}  // namespace
+using dptr = ptr<float, test_backend>;
+static_assert(std::is_same_v<dptr, device_ptr<float>>);
+static_assert(!subscriptable<dptr> && !dereferenceable<dptr> && !member_accessible<dptr>);
+static_assert(!std::is_convertible_v<dptr, float*> && !std::is_constructible_v<float*, dptr>);
+static_assert(!std::is_constructible_v<dptr, float*>);  // nor can host memory pose as device memory
+static_assert(std::is_convertible_v<dptr, device_ptr<const float>>);
+static_assert(!std::is_convertible_v<device_ptr<const float>, dptr>);
+
+TEST_CASE("device pointers: offsets and comparisons without access, kernels get the raw address", "[core]") {
+  auto t = ftensor::from_host({6}, {0, 1, 2, 3, 4, 5});
+  const auto p = t.data();
+  REQUIRE(t.narrow(2, 3).data() == p + 2);
+  REQUIRE_FALSE(t.narrow(2, 3).data() == p);
+  REQUIRE(bool(p));
+  REQUIRE_FALSE(bool(dptr{}));
+  auto doubled = ftensor::zeros({3});
+  test_backend::parallel_for(3, [] MVG_HD(int64_t i, const float* x, float* y) { y[i] = 2 * x[i]; }, p + 2,
+                             doubled.data());
+  REQUIRE(doubled.to_host() == std::vector<float>{4, 6, 8});
+}
+#endif
