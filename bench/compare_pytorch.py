@@ -110,6 +110,43 @@ def case_flops(kind, obj, batch):
     return 3.0 * f if kind == "train_step" else f
 
 
+def decoded_forward(ref, m, cfg, pixels, roles, token_mask, keep, decode):
+    """ref.MVG.forward (tests/reference/make_model_reference.py), but decoding only the slots in `decode`,
+    like mvg::model::forward with decode_slots: the encoder and the final norm run on every token, the
+    decoder only on the decoded slots' tokens. The GPU peer (bench/gpu_peer.py) runs it too."""
+    import torch
+    import torch.nn.functional as F
+    B, slots, n = pixels.shape[0], pixels.shape[1], pixels.shape[2]
+    p, D, C = cfg["patch"], cfg["embed_dim"], cfg["decoder_channels"]
+    gh = n // p
+    G = gh * gh
+    x = m.patch_embed.proj(pixels.reshape(B * slots, 1, n, n))
+    x = x.flatten(2).transpose(1, 2).reshape(B, slots * G, D)
+    if token_mask is not None:
+        x = torch.where(token_mask[..., None] > 0.5, m.mask_token.expand(B, slots * G, D), x)
+    pos = m.pos_embed.expand(slots, G, D).reshape(1, slots * G, D)
+    role = m.role_embed[roles][:, None, :].expand(slots, G, D).reshape(1, slots * G, D)
+    x = x + pos + role
+    outs = []
+    for i, blk in enumerate(m.blocks):
+        x = blk(x, keep)
+        if i in m.taps:
+            outs.append(m.norm(x))
+    feats = torch.cat(outs, dim=-1).reshape(B, slots, G, 4 * D)
+    if len(decode) != slots:
+        feats = feats[:, decode]
+    sd = feats.shape[1]
+    y = m.decoder.embed(feats)                                            # [B, Sd, G, p*p*C]
+    y = ref.pixel_shuffle_mvg(y.reshape(B * sd, gh, gh, p * p * C), p, C)
+    y = m.decoder.conv1(y)
+    # .float(): LayerNorm in fp32 under autocast (torch 1.13's CPU autocast leaves it to the caller;
+    # a no-op in fp32)
+    y = m.decoder.norm(y.float().permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+    y = F.gelu(y)
+    y = m.decoder.conv2(y)
+    return y.reshape(B, sd, n, n)
+
+
 # ----------------------------------------------------------------------------------------------
 # PyTorch side (runs in a subprocess: `--worker KIND OBJ BATCH`)
 # ----------------------------------------------------------------------------------------------
@@ -149,35 +186,7 @@ def torch_worker(args):
         keep = slot[None, :] <= slot[:, None]
 
     def forward(m):
-        # Same as ref.MVG.forward, but decodes only the slots in `decode` (like mvg::model::forward
-        # with decode_slots: the encoder and the final norm run on every token, the decoder only on
-        # the decoded slots' tokens).
-        B = batch
-        x = m.patch_embed.proj(pixels.reshape(B * slots, 1, n, n))
-        x = x.flatten(2).transpose(1, 2).reshape(B, slots * G, D)
-        if token_mask is not None:
-            x = torch.where(token_mask[..., None] > 0.5, m.mask_token.expand(B, slots * G, D), x)
-        pos = m.pos_embed.expand(slots, G, D).reshape(1, slots * G, D)
-        role = m.role_embed[roles][:, None, :].expand(slots, G, D).reshape(1, slots * G, D)
-        x = x + pos + role
-        outs = []
-        for i, blk in enumerate(m.blocks):
-            x = blk(x, keep)
-            if i in m.taps:
-                outs.append(m.norm(x))
-        feats = torch.cat(outs, dim=-1).reshape(B, slots, G, 4 * D)
-        if len(decode) != slots:
-            feats = feats[:, decode]
-        sd = feats.shape[1]
-        y = m.decoder.embed(feats)                                            # [B, Sd, G, p*p*C]
-        y = ref.pixel_shuffle_mvg(y.reshape(B * sd, gh, gh, p * p * C), p, C)
-        y = m.decoder.conv1(y)
-        # .float(): LayerNorm in fp32 under autocast (torch 1.13's CPU autocast leaves it to the caller;
-        # a no-op in fp32)
-        y = m.decoder.norm(y.float().permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
-        y = F.gelu(y)
-        y = m.decoder.conv2(y)
-        return y.reshape(B, sd, n, n)
+        return decoded_forward(ref, m, cfg, pixels, roles, token_mask, keep, decode)
 
     if kind == "inference":
         model.eval()
