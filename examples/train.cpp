@@ -92,7 +92,10 @@ static void train(const example::train_options& o, const std::string& preset) {
   const objectives::hybrid<> schedule(ho, ar);
   const objectives::pretrain_objective pretraining;
   const optim::warmup_cosine lr{o.lr, std::max<int64_t>(1, int64_t(o.warmup * double(o.steps))), o.steps, 0.0};
-  const objectives::step_options so_step{std::size_t(o.batch), o.clip, o.pretrain};
+  objectives::step_options so_step{std::size_t(o.batch), o.clip, o.pretrain, example::split_list(o.freeze)};
+  for (const auto& name : so_step.frozen)
+    MVG_CHECK(net.parameters().contains(name), "--freeze: no parameter named '", name, "' (the checkpoint's names, "
+              "e.g. pos_embed, role_embed, blocks.0.attn.qkv.weight)");
   std::printf("data loaded in %.1f s\n", data.seconds());
 
   auto save = [&](long step) {

@@ -30,6 +30,7 @@ struct train_options {
   std::string finetune;       // a checkpoint whose encoder this run starts from (paper Appendix B)
   std::string start_from;     // a checkpoint whose every weight this run starts from (fine-tuning a trained MVG)
   std::string support_of;     // test-only sets whose support slices are trained on (paper Table 4's adaptation)
+  std::string freeze;         // comma-separated parameters kept at their values (objectives/train_step.hpp)
   std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
   bool pretrain = false;      // masked image modeling on the training images, no labels
   int threads = 0;
@@ -49,6 +50,7 @@ struct train_options {
             {"min_prompt_distance", std::to_string(min_prompt_distance)},
             {"seg_first_weight", std::to_string(seg_first_weight)}, {"datasets", dataset_list()},
             {"self_prompts", std::to_string(self_prompts)}, {"start_from", start_from}, {"support_of", support_of},
+            {"freeze", freeze},
             {"dataset_axis", std::to_string(dataset_axis)}};
   }
   std::string dataset_list() const {
@@ -124,6 +126,8 @@ struct train_options {
     app.add_option("--support-of", o.support_of, "comma-separated test-only sets (U1-hemispheres, U1-parcels, U2) "
                      "whose support slices, their test prompts, are trained on; their queries stay unseen (paper Table "
                      "4: adapting to a new set from its labelled instances; name them in --tasks too)");
+    app.add_option("--freeze", o.freeze, "comma-separated parameters kept at their initial (or --start-from) "
+                     "values, e.g. 'pos_embed' (MAE keeps its sin-cos positions fixed; here they are learnable)");
     app.add_option("--self-prompts", o.self_prompts, "share of segmentation samples whose prompt pairs are the query "
                      "itself (the exact copy task: a lesson in reading where the prompt's label lies)")
         ->capture_default_str();
@@ -139,7 +143,7 @@ inline std::map<std::string, std::string> defaults_of_older_states() {
           {"pretrain", "0"}, {"finetune", ""}, {"task_share", ob::format_kind_shares(ob::hybrid_options{}.task_weight)},
           {"set_weights", ""}, {"min_prompt_distance", "0"}, {"augment", "0"},
           {"seg_first_weight", std::to_string(1.0)}, {"datasets", ""}, {"dataset_axis", "2"},
-          {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}};
+          {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}, {"freeze", ""}};
 }
 
 }  // namespace example

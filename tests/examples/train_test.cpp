@@ -208,7 +208,7 @@ TEST_CASE("mvg_train --pretrain learns from the images alone, --finetune starts 
 
   // --start-from: every tensor, the decoder too; here on U2's support slices (paper Table 4's adaptation).
   const auto whole = run(s.dir, MVG_TRAIN_EXE, "--out whole --tasks U2 --support-of U2 --steps 2 --batch 2 --threads 2 "
-                                               "--seed 3 --until 1 --start-from " + from);
+                                               "--seed 3 --until 1 --freeze pos_embed --start-from " + from);
   INFO(whole.err);
   REQUIRE(whole.code == 0);
   REQUIRE_THAT(whole.out, Catch::Contains("all 111 tensors loaded"));
@@ -216,10 +216,17 @@ TEST_CASE("mvg_train --pretrain learns from the images alone, --finetune starts 
   const auto wmd = mvg::io::load_checkpoint((s / "whole" / "model.safetensors").string(), adapted);
   REQUIRE(wmd.at("mvg.train.start_from") == from);
   REQUIRE(wmd.at("mvg.train.support_of") == "U2");
+  REQUIRE(wmd.at("mvg.train.freeze") == "pos_embed");
   for (const std::string name : {"pos_embed", "blocks.0.attn.qkv.weight", "decoder.conv1.weight"}) {
     CHECK(distance(adapted, pretrained, name) < 2e-3);
     CHECK(distance(adapted, fresh, name) > 0.02);
   }
+  // --freeze: pos_embed is the checkpoint's to the bit; the weights around it did take the step.
+  CHECK(distance(adapted, pretrained, "pos_embed") == 0.0);
+  CHECK(distance(adapted, pretrained, "blocks.0.attn.qkv.weight") > 0.0);
+  const auto unknown = run(s.dir, MVG_TRAIN_EXE, "--out w4 " + args + " --freeze pos_embedding");
+  REQUIRE(unknown.code == 1);
+  REQUIRE_THAT(unknown.err, Catch::Contains("--freeze: no parameter named 'pos_embedding'"));
   REQUIRE_THAT(loss_column(s / "whole" / "log.csv").at(0), Catch::Contains(",segmentation,"));
   const auto both = run(s.dir, MVG_TRAIN_EXE, "--out w2 " + args + " --finetune " + from + " --start-from " + from);
   REQUIRE(both.code == 1);

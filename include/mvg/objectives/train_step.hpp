@@ -11,6 +11,7 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "mvg/objectives/hybrid.hpp"
@@ -31,6 +32,9 @@ struct step_options {
   std::size_t batch = 8;
   double clip = 1.0;      // max gradient norm; 0: no clipping
   bool pretrain = false;  // masked image modeling on the images alone (pretrain_objective)
+  // Parameters kept at their values (their gradients are zeroed before clipping, so AdamW's moments and
+  // update stay 0 and the norm ignores them), e.g. {"pos_embed"}: MAE's fixed sin-cos positions.
+  std::vector<std::string> frozen{};
 };
 
 struct step_result {
@@ -54,6 +58,7 @@ step_result train_step(Model& net, optim::adamw<T, B>& opt, double lr, const hyb
   auto loss = o.pretrain ? pretraining(net, batch, g, drop_path) : schedule.loss(net, batch, obj, g, drop_path);
   r.loss = loss.value().item();
   autograd::backward(loss);
+  for (const auto& name : o.frozen) net.parameters()[name].grad().fill(T(0));
   r.grad_norm = optim::clip_grad_norm(net.parameters(), o.clip > 0 ? o.clip : INFINITY);
   if (r.finite()) opt.step(lr);
   return r;
