@@ -1,7 +1,7 @@
 // mvg/backend/device_ptr.hpp: where a GPU backend's tensor memory lives, as a type host code cannot
 // dereference. mvg::cuda's tensor::data() is a device_ptr: it offsets, compares and converts to a
 // pointer-to-const, and it has no *, [] or -> and no conversion to T*. A host read or write of device
-// memory (`t.data()[0] = 1`, which crashed four GPU suites that the host build had passed) is a compile
+// memory (`t.data()[0] = 1`, which crashed GPU suites that the host build had passed) is a compile
 // error in every build, the thrust host build of CI included. Kernels get raw pointers only as the
 // arguments the backend hands them (B::parallel_for(n, f, pointers...) calls f(i, raw pointers...));
 // host code moves values through tensor::to_host / from_host and B::upload / download.

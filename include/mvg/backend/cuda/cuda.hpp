@@ -138,9 +138,7 @@ struct cuda {
   // device addresses reach it only as these arguments).
   template <class F, class... T>
   static void parallel_for(int64_t n, F f, device_ptr<T>... p) {
-    if (n > 0)
-      thrust::for_each_n(policy(), thrust::counting_iterator<int64_t>(0), n,
-                         detail::bound_kernel<F, T*...>{f, detail::pack_pointers(raw(p)...)});
+    launch(n, detail::bound_kernel<F, T*...>{f, detail::pack_pointers(raw(p)...)});
   }
   // Row-wise kernels (softmax, LayerNorm rows, conv bias sums): one thread per row, same as above.
   template <class F, class... T>
@@ -172,8 +170,8 @@ struct cuda {
     if (n <= 0) return 0.0;
     // Squares and sums in double, as the CPU backend does; no temporary buffer.
     return thrust::transform_reduce(
-        policy(), raw(p), raw(p) + n, [] MVG_HD(std::remove_const_t<T> x) -> double { return double(x) * double(x); }, 0.0,
-        thrust::plus<double>());
+        policy(), raw(p), raw(p) + n,
+        [] MVG_HD(std::remove_const_t<T> x) -> double { return double(x) * double(x); }, 0.0, thrust::plus<double>());
   }
   template <class T>
   static void adamw_step(const adamw_args<T, device_ptr<T>, device_ptr<const T>>& a) {  // reads a.decay_mask
@@ -201,8 +199,7 @@ struct cuda {
   }
 
   template <class T>
-  static void gemm(const gemm_args& g, T alpha, cptr<T> a, cptr<T> b, T beta,
-                   device_ptr<T> c) {
+  static void gemm(const gemm_args& g, T alpha, cptr<T> a, cptr<T> b, T beta, device_ptr<T> c) {
     if constexpr (std::is_same_v<T, float>) {
       if (precision() == mvg::precision::bf16 && g.multiplies())
         return gemm_bf16(g, alpha, raw(a), raw(b), beta, raw(c));
@@ -236,7 +233,8 @@ struct cuda {
   }
 
 private:
-  // The backend's own kernels over raw device addresses it holds (gemm_bf16's scratch, adamw_step).
+  // The one thrust launch: parallel_for's bound kernels, and the backend's own kernels over raw device
+  // addresses it holds (gemm_bf16's scratch, adamw_step).
   template <class F>
   static void launch(int64_t n, F f) {
     if (n > 0) thrust::for_each_n(policy(), thrust::counting_iterator<int64_t>(0), n, f);
