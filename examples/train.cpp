@@ -32,6 +32,7 @@ static void train(const example::train_options& o, const std::string& preset) {
   const auto ar_shares = objectives::parse_ar_shares(o.ar_share, "--ar-share");
   const auto task_shares = objectives::parse_task_shares(o.task_share, "--task-share");
   const auto set_weights = objectives::parse_set_weights(o.set_weights, "--set-weights");
+  const auto lr_scales = objectives::parse_lr_scales(o.lr_scale, "--lr-scale");
   o.check();
   const fs::path dir = o.out, state_file = dir / "train_state.safetensors";
   const example::run_lock lock(dir);  // before anything reads or cleans the folder
@@ -41,8 +42,10 @@ static void train(const example::train_options& o, const std::string& preset) {
   for (const char* f : {"train_state.safetensors", "model.safetensors", "log.csv", "loss.png"})
     io::remove_stale_temporaries((dir / f).string());  // left by a run killed while saving
 
-  model_t net(static_cast<uint64_t>(o.seed), o.init == "mae" ? init_scheme::mae : init_scheme::timm);
+  model_t net(static_cast<uint64_t>(o.seed), o.init == "mae" ? init_scheme::mae : init_scheme::timm,
+              nn::position_heads_options{int(o.position_heads)});
   optimizer_t opt(net.parameters());
+  (void)optim::lr_ranges::of(net.parameters(), lr_scales);  // a pattern no parameter name contains fails here
   rng g(static_cast<uint64_t>(o.seed) * 0x9E3779B97F4A7C15ull + 1);
   if (!o.finetune.empty() && !o.resume) {  // a resumed run's weights come from its state
     const auto n = io::load_pretrained(o.finetune, net, [](const std::string& name) {
@@ -92,7 +95,8 @@ static void train(const example::train_options& o, const std::string& preset) {
   const objectives::hybrid<> schedule(ho, ar);
   const objectives::pretrain_objective pretraining;
   const optim::warmup_cosine lr{o.lr, std::max<int64_t>(1, int64_t(o.warmup * double(o.steps))), o.steps, 0.0};
-  objectives::step_options so_step{std::size_t(o.batch), o.clip, o.pretrain, example::split_list(o.freeze)};
+  objectives::step_options so_step{std::size_t(o.batch), o.clip, o.pretrain, example::split_list(o.freeze),
+                                   lr_scales};
   for (const auto& name : so_step.frozen)
     MVG_CHECK(net.parameters().contains(name), "--freeze: no parameter named '", name, "' (the checkpoint's names, "
               "e.g. pos_embed, role_embed, blocks.0.attn.qkv.weight)");

@@ -31,6 +31,8 @@ struct train_options {
   std::string start_from;     // a checkpoint whose every weight this run starts from (fine-tuning a trained MVG)
   std::string support_of;     // test-only sets whose support slices are trained on (paper Table 4's adaptation)
   std::string freeze;         // comma-separated parameters kept at their values (objectives/train_step.hpp)
+  std::string lr_scale;       // per-parameter lr multipliers, "qkv=4" (mvg/optim/lr_scale.hpp)
+  long position_heads = 0;    // heads per block built to attend by position at init (mvg/nn/position_heads.hpp)
   std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
   bool pretrain = false;      // masked image modeling on the training images, no labels
   int threads = 0;
@@ -51,6 +53,8 @@ struct train_options {
             {"seg_first_weight", std::to_string(seg_first_weight)}, {"datasets", dataset_list()},
             {"self_prompts", std::to_string(self_prompts)}, {"start_from", start_from}, {"support_of", support_of},
             {"freeze", freeze},
+            {"lr_scale", ob::format_lr_scales(ob::parse_lr_scales(lr_scale, "--lr-scale"))},
+            {"position_heads", std::to_string(position_heads)},
             {"dataset_axis", std::to_string(dataset_axis)}};
   }
   std::string dataset_list() const {
@@ -128,6 +132,12 @@ struct train_options {
                      "4: adapting to a new set from its labelled instances; name them in --tasks too)");
     app.add_option("--freeze", o.freeze, "comma-separated parameters kept at their initial (or --start-from) "
                      "values, e.g. 'pos_embed' (MAE keeps its sin-cos positions fixed; here they are learnable)");
+    app.add_option("--lr-scale", o.lr_scale, "learning-rate multipliers for the parameters whose names contain a "
+                     "pattern, e.g. 'qkv=4' (attention's q/k/v at 4x --lr; PyTorch's param groups; names as in "
+                     "the checkpoint)");
+    app.add_option("--position-heads", o.position_heads, "attention heads per block that start out attending to "
+                     "the same position in every slot (a built-in stand-in for a pretrained encoder's positional "
+                     "heads; docs/design.md)")->capture_default_str();
     app.add_option("--self-prompts", o.self_prompts, "share of segmentation samples whose prompt pairs are the query "
                      "itself (the exact copy task: a lesson in reading where the prompt's label lies)")
         ->capture_default_str();
@@ -143,7 +153,8 @@ inline std::map<std::string, std::string> defaults_of_older_states() {
           {"pretrain", "0"}, {"finetune", ""}, {"task_share", ob::format_kind_shares(ob::hybrid_options{}.task_weight)},
           {"set_weights", ""}, {"min_prompt_distance", "0"}, {"augment", "0"},
           {"seg_first_weight", std::to_string(1.0)}, {"datasets", ""}, {"dataset_axis", "2"},
-          {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}, {"freeze", ""}};
+          {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}, {"freeze", ""},
+          {"lr_scale", ""}, {"position_heads", "0"}};
 }
 
 }  // namespace example

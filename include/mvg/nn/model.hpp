@@ -10,6 +10,7 @@
 #include "mvg/nn/config.hpp"
 #include "mvg/nn/conv_decoder.hpp"
 #include "mvg/nn/parameters.hpp"
+#include "mvg/nn/position_heads.hpp"
 #include "mvg/nn/vit.hpp"
 
 namespace mvg {
@@ -25,11 +26,14 @@ public:
   using var_type = var<scalar, B>;
   static constexpr config cfg = C;
 
-  explicit model(uint64_t seed = 0, init_scheme init = init_scheme::timm) {
+  // position_heads: heads that attend to the same position in every slot from step 0
+  // (nn/position_heads.hpp; off by default).
+  explicit model(uint64_t seed = 0, init_scheme init = init_scheme::timm, nn::position_heads_options position_heads = {}) {
     encoder_ = nn::vit_encoder<scalar, B>(params_, C);
     decoder_ = nn::conv_decoder<scalar, B>(params_, C);
     params_.allocate();
     params_.initialize(seed, init);
+    nn::init_position_heads(params_, C, position_heads, seed);
   }
   model(const model&) = delete;  // modules hold pointers into params_
   model& operator=(const model&) = delete;

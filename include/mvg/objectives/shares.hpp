@@ -1,6 +1,7 @@
 // mvg/objectives/shares.hpp: the text form of the training mixture, as mvg_train takes it and as its
 // checkpoints store it: per task kind "kind=fraction[,kind=fraction…]" (the task mixture and the
-// autoregressive share of each kind, paper §4.1), per segmentation set "SET=WEIGHT[,…]".
+// autoregressive share of each kind, paper §4.1), per segmentation set "SET=WEIGHT[,…]", per
+// parameter-name pattern a learning-rate multiplier "PATTERN=FACTOR[,…]".
 // Parsed over the paper's values, written canonically (shortest round-trip decimals), so a resumed run
 // compares its options with the stored ones as text.
 #pragma once
@@ -15,6 +16,7 @@
 
 #include "mvg/core/error.hpp"
 #include "mvg/objectives/hybrid.hpp"
+#include "mvg/optim/lr_scale.hpp"
 
 namespace mvg::objectives {
 
@@ -96,6 +98,24 @@ inline std::map<std::string, double> parse_set_weights(const std::string& text, 
     w[kn.key] = kn.value;
   }
   return w;
+}
+// "pattern=factor[,…]": per-parameter learning-rate multipliers (optim/lr_scale.hpp), in the order given.
+inline std::vector<optim::lr_multiplier> parse_lr_scales(const std::string& text, const std::string& what) {
+  std::vector<optim::lr_multiplier> out;
+  for (const auto& kn : split_key_numbers(text)) {
+    MVG_CHECK(kn.number && kn.value > 0 && std::isfinite(kn.value), what, ": '", kn.item,
+              "' is not PATTERN=FACTOR with FACTOR > 0 (PATTERN: part of parameter names, e.g. qkv)");
+    out.push_back({kn.key, kn.value});
+  }
+  return out;
+}
+inline std::string format_lr_scales(const std::vector<optim::lr_multiplier>& scales) {
+  std::string out;
+  for (const auto& m : scales) {
+    if (!out.empty()) out += ',';
+    out.append(m.pattern).append("=").append(detail::shortest(m.factor));
+  }
+  return out;
 }
 inline std::string format_set_weights(const std::map<std::string, double>& w) {
   std::string out;

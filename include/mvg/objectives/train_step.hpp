@@ -18,6 +18,7 @@
 #include "mvg/objectives/pretrain.hpp"
 #include "mvg/objectives/sample.hpp"
 #include "mvg/optim/adamw.hpp"
+#include "mvg/optim/lr_scale.hpp"
 
 namespace mvg::objectives {
 
@@ -35,6 +36,8 @@ struct step_options {
   // Parameters kept at their values (their gradients are zeroed before clipping, so AdamW's moments and
   // update stay 0 and the norm ignores them), e.g. {"pos_embed"}: MAE's fixed sin-cos positions.
   std::vector<std::string> frozen{};
+  // Per-parameter learning-rate multipliers (optim/lr_scale.hpp), e.g. {{"qkv", 4}}; empty: one rate.
+  std::vector<optim::lr_multiplier> lr_scales{};
 };
 
 struct step_result {
@@ -60,7 +63,12 @@ step_result train_step(Model& net, optim::adamw<T, B>& opt, double lr, const hyb
   autograd::backward(loss);
   for (const auto& name : o.frozen) net.parameters()[name].grad().fill(T(0));
   r.grad_norm = optim::clip_grad_norm(net.parameters(), o.clip > 0 ? o.clip : INFINITY);
-  if (r.finite()) opt.step(lr);
+  if (r.finite()) {
+    const auto ranges = optim::lr_ranges::of(net.parameters(), o.lr_scales);
+    optim::scaled_step<T, B> scaled(net.parameters(), ranges);
+    opt.step(lr);
+    scaled.finish();
+  }
   return r;
 }
 
