@@ -133,13 +133,13 @@ sample copy_sample(rng& g) {
 // Y = Py) can copy Py. Only a model whose query tokens learn to read the prompt label at their own
 // position gets the second below the first. Under the timm init scheme this failed completely (both
 // L1 equal, an input-independent output, over 3 seeds); the mae scheme passes (docs/design.md, "init").
-TEST_CASE("a small model learns to copy the prompt label position by position", "[train][slow]") {
-  test::one_thread single;
-  constexpr config wide{.image_size = 16, .patch = 4, .embed_dim = 64, .depth = 4, .heads = 2, .mlp_ratio = 2,
-                        .decoder_channels = 8};
-  model<wide, cpu> m(0, init_scheme::mae);
+namespace {
+constexpr config wide{.image_size = 16, .patch = 4, .embed_dim = 64, .depth = 4, .heads = 2, .mlp_ratio = 2,
+                      .decoder_channels = 8};
+// Mean L1 over 32 held-out samples of the prediction of Py from Px alone (no context) and of Y = Py from
+// [Px, Py, X] (in context), after `steps` AR steps at lr 1e-3.
+std::pair<double, double> copy_task_l1(model<wide, cpu>& m, int steps) {
   optim::adamw<float, cpu> opt(m.parameters());
-  const int steps = 800;
   optim::warmup_cosine lr{1e-3, 50, steps, 1e-5};
   ar_objective ar;
   rng train(1);
@@ -162,7 +162,28 @@ TEST_CASE("a small model learns to copy the prompt label position by position", 
       no_context += std::abs(pred[(2 * b) * 256 + i] - held[b].prompt_labels[0].flat(i));
       in_context += std::abs(pred[(2 * b + 1) * 256 + i] - held[b].target.flat(i));
     }
-  INFO("mean L1: prediction of Py from Px " << no_context / (32 * 256) << ", of Y from [Px, Py, X] "
-                                            << in_context / (32 * 256));
+  return {no_context / (32 * 256), in_context / (32 * 256)};
+}
+}  // namespace
+
+TEST_CASE("a small model learns to copy the prompt label position by position", "[train][slow]") {
+  test::one_thread single;
+  model<wide, cpu> m(0, init_scheme::mae);
+  const auto [no_context, in_context] = copy_task_l1(m, 800);
+  INFO("mean L1: prediction of Py from Px " << no_context << ", of Y from [Px, Py, X] " << in_context);
   REQUIRE(in_context < 0.7 * no_context);
+}
+
+// Position heads (nn/position_heads.hpp) give the model the match from step 0: in half the steps of the
+// case above it must copy well, and far better than MAE's init alone in the same steps (measured: L1
+// 0.119 against 0.235 for seed 0, 0.093 against 0.238 for seed 1).
+TEST_CASE("position heads: the copy is learned in half the steps", "[train][slow]") {
+  test::one_thread single;
+  model<wide, cpu> plain(0, init_scheme::mae), heads(0, init_scheme::mae, {1});
+  const auto [plain_none, plain_in] = copy_task_l1(plain, 400);
+  const auto [heads_none, heads_in] = copy_task_l1(heads, 400);
+  INFO("400 steps, mean L1 no context / in context: MAE init " << plain_none << " / " << plain_in
+       << "; with a position head " << heads_none << " / " << heads_in);
+  CHECK(heads_in < 0.6 * heads_none);
+  CHECK(heads_in < 0.6 * plain_in);
 }
