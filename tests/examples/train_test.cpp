@@ -81,6 +81,11 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
            {"--out x --precision fp16", "--precision: 'fp16' is not a precision (expected fp32, tf32 or bf16)", 1},
            {"--out done " + args + " --augment --resume", "--augment is '1' but the run", 1},
            {"--out done " + args + " --init mae --resume", "--init is 'mae' but the run", 1},
+           {"--out done " + args + " --position-heads 1 --resume", "--position-heads is '1' but the run", 1},
+           {"--out done " + args + " --lr-scale qkv=2 --resume", "--lr-scale is 'qkv=2' but the run", 1},
+           {"--out x --lr-scale qkv", "'qkv' is not PATTERN=FACTOR with FACTOR > 0", 1},
+           {"--out x --lr-scale nope=2", "lr multiplier 'nope': no parameter name contains it", 1},
+           {"--out x --position-heads 4", "position heads: 4 per block, but the model has 3 heads", 1},
            {"--steps 3", "--out is required", 2}}) {
     const auto r = run(s.dir, MVG_TRAIN_EXE, b.args);
     INFO(b.args << "\n" << r.err);
@@ -168,6 +173,30 @@ TEST_CASE("mvg_train --init mae starts from MAE's init, and a state from before 
   INFO(resumed.err);
   REQUIRE(resumed.code == 0);
   REQUIRE(loss_column(s / "old" / "log.csv").size() == 4);
+}
+
+TEST_CASE("mvg_train --position-heads builds the heads and the code at init; both it and --lr-scale are stored",
+          "[examples][train]") {
+  mvg_test::scratch s("train_heads");
+  const auto r = run(s.dir, MVG_TRAIN_EXE, "--out heads " + args + " --until 1 --position-heads 1 --lr-scale qkv=2");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  example::model_t trained, with(3, mvg::init_scheme::timm, {1}), without(3);
+  const auto md = mvg::io::load_checkpoint((s / "heads" / "model.safetensors").string(), trained);
+  CHECK(md.at("mvg.train.position_heads") == "1");
+  CHECK(md.at("mvg.train.lr_scale") == "qkv=2");
+  // One AdamW step (lr 2e-4, 4e-4 on qkv) moves a weight by about that: still the built init, not timm's.
+  auto distance = [&](const example::model_t& m, const std::string& name) {
+    const auto a = trained.parameters()[name].value().to_host(), b = m.parameters()[name].value().to_host();
+    double d = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, double(std::abs(a[i] - b[i])));
+    return d;
+  };
+  for (const char* name : {"pos_embed", "blocks.0.attn.qkv.weight"}) {
+    INFO(name);
+    CHECK(distance(with, name) < 1e-3);
+    CHECK(distance(without, name) > 0.05);
+  }
 }
 
 TEST_CASE("mvg_train --pretrain learns from the images alone, --finetune starts the encoder from its checkpoint, "
