@@ -16,6 +16,13 @@ using mvg_test::run;
 
 namespace {
 const std::string args = "--tasks S1,inpaint-ch2 --steps 4 --batch 2 --checkpoint-every 2 --threads 2 --seed 3";
+// The largest |a − b| over one parameter of two models.
+double max_difference(const example::model_t& a, const example::model_t& b, const std::string& name) {
+  const auto x = a.parameters()[name].value().to_host(), y = b.parameters()[name].value().to_host();
+  double d = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) d = std::max(d, double(std::abs(x[i] - y[i])));
+  return d;
+}
 }  // namespace
 
 TEST_CASE("mvg_train: a short run writes a loadable checkpoint, a log and a loss curve, and resumes bit-exactly",
@@ -151,15 +158,8 @@ TEST_CASE("mvg_train --init mae starts from MAE's init, and a state from before 
   example::model_t trained, mae(3, mvg::init_scheme::mae), timm(3);
   REQUIRE(mvg::io::load_checkpoint((s / "mae" / "model.safetensors").string(), trained).at("mvg.train.init") == "mae");
   // One AdamW step moves each weight by about the lr (2e-4) at most: still MAE's sin-cos table.
-  auto distance = [&](const example::model_t& m) {
-    const auto a = trained.parameters()["pos_embed"].value().to_host();
-    const auto b = m.parameters()["pos_embed"].value().to_host();
-    double d = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, double(std::abs(a[i] - b[i])));
-    return d;
-  };
-  CHECK(distance(mae) < 1e-3);
-  CHECK(distance(timm) > 0.5);
+  CHECK(max_difference(trained, mae, "pos_embed") < 1e-3);
+  CHECK(max_difference(trained, timm, "pos_embed") > 0.5);
 
   // A state from before the flag lacks mvg.train.init: it resumes as timm and refuses mae.
   REQUIRE(run(s.dir, MVG_TRAIN_EXE, "--out old " + args + " --until 1").code == 0);
@@ -186,16 +186,10 @@ TEST_CASE("mvg_train --position-heads builds the heads and the code at init; bot
   CHECK(md.at("mvg.train.position_heads") == "1");
   CHECK(md.at("mvg.train.lr_scale") == "qkv=2");
   // One AdamW step (lr 2e-4, 4e-4 on qkv) moves a weight by about that: still the built init, not timm's.
-  auto distance = [&](const example::model_t& m, const std::string& name) {
-    const auto a = trained.parameters()[name].value().to_host(), b = m.parameters()[name].value().to_host();
-    double d = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, double(std::abs(a[i] - b[i])));
-    return d;
-  };
   for (const char* name : {"pos_embed", "blocks.0.attn.qkv.weight"}) {
     INFO(name);
-    CHECK(distance(with, name) < 1e-3);
-    CHECK(distance(without, name) > 0.05);
+    CHECK(max_difference(trained, with, name) < 1e-3);
+    CHECK(max_difference(trained, without, name) > 0.05);
   }
 }
 
