@@ -175,7 +175,7 @@ TEST_CASE("mvg_train --init mae starts from MAE's init, and a state from before 
   REQUIRE(loss_column(s / "old" / "log.csv").size() == 4);
 }
 
-TEST_CASE("mvg_train --position-heads builds the heads and the code at init; both it and --lr-scale are stored",
+TEST_CASE("mvg_train --position-heads builds the heads and the code at init, and both it and --lr-scale are stored",
           "[examples][train]") {
   mvg_test::scratch s("train_heads");
   const auto r = run(s.dir, MVG_TRAIN_EXE, "--out heads " + args + " --until 1 --position-heads 1 --lr-scale qkv=2");

@@ -62,7 +62,7 @@ attention_stats head0(const model_t& m) {
 }
 }  // namespace
 
-TEST_CASE("position heads: off changes no value; on, head 0 reads the prompt label at its own position", "[nn]") {
+TEST_CASE("position heads: off changes no value, and on, head 0 reads the prompt label at its own position", "[nn]") {
   const model_t plain(3, init_scheme::mae), off(3, init_scheme::mae, {0}), on(3, init_scheme::mae, {1});
   REQUIRE(plain.parameters().values().to_host() == off.parameters().values().to_host());
 

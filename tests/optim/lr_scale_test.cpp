@@ -41,7 +41,7 @@ TEST_CASE("an lr multiplier gives the matched parameter AdamW's update at factor
   }
 }
 
-TEST_CASE("lr multipliers: the last matching pattern wins; unmatched patterns and bad factors are refused",
+TEST_CASE("lr multipliers: the last matching pattern wins, and unmatched patterns and bad factors are refused",
           "[optim]") {
   params ps;
   two_params(ps);
