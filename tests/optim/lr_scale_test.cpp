@@ -56,3 +56,23 @@ TEST_CASE("lr multipliers: the last matching pattern wins, and unmatched pattern
   REQUIRE_THROWS_WITH(optim::lr_ranges::of(ps, {{"proj", 2.0}}), Catch::Contains("no parameter name contains it"));
   REQUIRE_THROWS_WITH(optim::lr_ranges::of(ps, {{"qkv", 0.0}}), Catch::Contains("must be a positive number"));
 }
+
+TEST_CASE("lr multipliers on two parameters: each follows its own rate", "[optim]") {
+  params scaled, fast4, fast2;
+  for (auto* ps : {&scaled, &fast4, &fast2}) two_params(*ps);
+  optim::adamw<double, test_backend> o_scaled(scaled), o_fast4(fast4), o_fast2(fast2);
+  const auto ranges = optim::lr_ranges::of(scaled, {{"qkv", 4.0}, {"fc1", 2.0}});
+  REQUIRE(ranges.ranges.size() == 2);
+  for (const auto& g : std::vector<std::vector<double>>{{0.3, -0.2, 0.1}, {-0.1, 0.4, 0.2}}) {
+    for (auto* ps : {&scaled, &fast4, &fast2}) ps->grads().copy_from(tensor<double, test_backend>::from_host({3}, g));
+    optim::scaled_step<double, test_backend> s(scaled, ranges);
+    o_scaled.step(1e-2);
+    s.finish();
+    o_fast4.step(4e-2);
+    o_fast2.step(2e-2);
+    const auto a = scaled.values().to_host(), f4 = fast4.values().to_host(), f2 = fast2.values().to_host();
+    REQUIRE(a[0] == Approx(f4[0]).epsilon(1e-12));
+    REQUIRE(a[1] == Approx(f4[1]).epsilon(1e-12));
+    REQUIRE(a[2] == Approx(f2[2]).epsilon(1e-12));
+  }
+}

@@ -52,20 +52,28 @@ struct lr_ranges {
 };
 
 // Snapshot before the optimizer's step, stretch after it: p ← p₀ + k·(p − p₀) on every scaled range.
+// Only the scaled ranges are copied, packed one after another.
 template <class T, backend B>
 class scaled_step {
 public:
   explicit scaled_step(param_set<T, B>& ps, const lr_ranges& r) : ps_(&ps), r_(&r) {
-    if (r.empty()) return;
-    before_ = tensor<T, B>(shape{ps.numel()});
-    before_.copy_from(ps.values());
+    int64_t total = 0;
+    for (const auto& rg : r.ranges) total += rg.count;
+    if (total == 0) return;
+    before_ = tensor<T, B>(shape{total});
+    int64_t at = 0;
+    for (const auto& rg : r.ranges) {
+      B::copy(ps.values().data() + rg.offset, before_.data() + at, rg.count);
+      at += rg.count;
+    }
   }
   void finish() {
-    if (r_->empty()) return;
+    int64_t at = 0;
     for (const auto& rg : r_->ranges) {
       const T k = T(rg.factor);
       B::parallel_for(rg.count, [=] MVG_HD(int64_t i, T* p, const T* p0) { p[i] = p0[i] + k * (p[i] - p0[i]); },
-                      ps_->values().data() + rg.offset, before_.data() + rg.offset);
+                      ps_->values().data() + rg.offset, before_.data() + at);
+      at += rg.count;
     }
   }
 
