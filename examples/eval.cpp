@@ -46,14 +46,24 @@ static void evaluate(const eval_cli& o, const std::string& preset) {
   // auto: each task kind the way it was mostly trained (objectives::modes_for_shares); ar/mim: every kind so.
   mo.mode = objectives::modes_for_shares(objectives::parse_ar_shares(
       md.count("mvg.train.ar_share") ? md.at("mvg.train.ar_share") : "", o.checkpoint + ": metadata 'mvg.train.ar_share'"));
+  // Segmentation is colored as the model was trained (a checkpoint from before the option: random).
+  const std::string coloring = md.count("mvg.train.coloring") ? md.at("mvg.train.coloring") : "random";
+  mo.coloring = objectives::coloring_of(coloring, o.checkpoint + ": metadata 'mvg.train.coloring'");
+  if (mo.coloring == objectives::coloring_scheme::predefined) {
+    MVG_CHECK(md.count("mvg.train.predefined_colors"), o.checkpoint, ": metadata 'mvg.train.predefined_colors' is "
+              "missing; a model trained with pre-defined coloring stores its class table there");
+    mo.predefined = objectives::predefined_colors::parse(md.at("mvg.train.predefined_colors"),
+                                                        o.checkpoint + ": metadata 'mvg.train.predefined_colors'");
+  }
   if (o.mode != "auto")
     mo.mode.fill(o.mode == "mim" ? objectives::inference_mode::mim : objectives::inference_mode::autoregressive);
   std::string modes;
   for (int k = 0; k < objectives::task_kinds; ++k)
     modes += std::string(k ? ", " : "") + objectives::task_name(objectives::task_kind(k)) +
              (mo.mode[std::size_t(k)] == objectives::inference_mode::mim ? " MIM" : " AR");
-  std::printf("mvg_eval: %s (step %s), %zu prompt pair(s), inference %s; loading the benchmark…\n",
-              o.checkpoint.c_str(), md.count("mvg.step") ? md.at("mvg.step").c_str() : "?", eo.prompts, modes.c_str());
+  std::printf("mvg_eval: %s (step %s), %zu prompt pair(s), inference %s, %s coloring; loading the benchmark…\n",
+              o.checkpoint.c_str(), md.count("mvg.step") ? md.at("mvg.step").c_str() : "?", eo.prompts, modes.c_str(),
+              coloring.c_str());
   const auto data = example::load_benchmark_data(C.image_size, o.data, example::split_list(o.tasks), o.datasets,
                                                  o.dataset_axis);
   example::example_grids grids(o.examples);

@@ -86,6 +86,9 @@ static void train(const example::train_options& o, const std::string& preset) {
   so.augment = o.augment;
   so.self_prompt_share = o.self_prompts;
   so.support_sets = example::split_list(o.support_of);
+  so.coloring = objectives::coloring_of(o.coloring, "--coloring");
+  // From the loaded sets, which --tasks and --dataset fix for a run, so a resumed run rebuilds the same table.
+  if (so.coloring == objectives::coloring_scheme::predefined) so.predefined = objectives::predefined_colors::of(*data.seg);
   const objectives::task_sampler sampler(*data.seg, *data.img, so);
   objectives::hybrid_options ho;
   ho.p_autoregressive = ar_shares;
@@ -108,6 +111,7 @@ static void train(const example::train_options& o, const std::string& preset) {
                                           {"mvg.train.precision", o.precision},
                                           {"mvg.precision", precision_name(products)}};
     for (const auto& [k, v] : o.fixed()) md["mvg.train." + k] = v;
+    if (so.coloring == objectives::coloring_scheme::predefined) md["mvg.train.predefined_colors"] = so.predefined.format();
     fs::create_directories(dir);  // only now: a run that fails before its first step leaves nothing
     // Log first, state second: a kill between them leaves the log ahead of the state, which --resume
     // trims; the other order would leave the state ahead of the log, with rows missing for good.

@@ -33,6 +33,7 @@ struct train_options {
   std::string freeze;         // comma-separated parameters kept at their values (objectives/train_step.hpp)
   std::string lr_scale;       // per-parameter lr multipliers, "qkv=4" (mvg/optim/lr_scale.hpp)
   long position_heads = 0;    // heads per block built to attend by position at init (mvg/nn/position_heads.hpp)
+  std::string coloring = "random";  // segmentation label coloring (mvg/objectives/coloring.hpp, paper §3.2)
   std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
   bool pretrain = false;      // masked image modeling on the training images, no labels
   int threads = 0;
@@ -54,7 +55,7 @@ struct train_options {
             {"self_prompts", std::to_string(self_prompts)}, {"start_from", start_from}, {"support_of", support_of},
             {"freeze", freeze},
             {"lr_scale", ob::format_lr_scales(ob::parse_lr_scales(lr_scale, "--lr-scale"))},
-            {"position_heads", std::to_string(position_heads)},
+            {"position_heads", std::to_string(position_heads)}, {"coloring", coloring},
             {"dataset_axis", std::to_string(dataset_axis)}};
   }
   std::string dataset_list() const {
@@ -141,6 +142,11 @@ struct train_options {
     app.add_option("--self-prompts", o.self_prompts, "share of segmentation samples whose prompt pairs are the query "
                      "itself (the exact copy task: a lesson in reading where the prompt's label lies)")
         ->capture_default_str();
+    app.add_option("--coloring", o.coloring, "segmentation label coloring (paper 3.2): random (gray levels drawn per "
+                     "sample), binary (one class per sample, 1 on 0) or predefined (one fixed level per class of every "
+                     "set, the paper's formula); mvg_eval colors as the model was trained")
+        ->check(CLI::IsMember({"random", "binary", "predefined"}))
+        ->capture_default_str();
     app.add_option("--precision", o.precision, example::precision_help())->capture_default_str();
     app.add_option("--until", o.until, "stop after this step (a partial run that --resume continues)");
   }
@@ -154,7 +160,7 @@ inline std::map<std::string, std::string> defaults_of_older_states() {
           {"set_weights", ""}, {"min_prompt_distance", "0"}, {"augment", "0"},
           {"seg_first_weight", std::to_string(1.0)}, {"datasets", ""}, {"dataset_axis", "2"},
           {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}, {"freeze", ""},
-          {"lr_scale", ""}, {"position_heads", "0"}};
+          {"lr_scale", ""}, {"position_heads", "0"}, {"coloring", "random"}};
 }
 
 }  // namespace example

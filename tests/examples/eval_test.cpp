@@ -86,3 +86,41 @@ TEST_CASE("mvg_eval: a bad checkpoint or task list exits non-zero and writes not
     REQUIRE_FALSE(fs::exists(s / "ev" / "results.csv"));
   }
 }
+
+// A model trained with another coloring is scored with it: the scheme and the pre-defined class table
+// come from the checkpoint, and a checkpoint that names a scheme without its table is refused.
+TEST_CASE("mvg_eval: segmentation is colored as the checkpoint was trained", "[examples][eval][coloring]") {
+  mvg_test::scratch s("eval_coloring");
+  example::model_t m(0);
+  const std::string table = "S1/brain=0.5\nS2-lobes/frontal=0.6\n";
+  mvg::io::save_checkpoint((s / "random.safetensors").string(), m);
+  mvg::io::save_checkpoint((s / "binary.safetensors").string(), m, {{"mvg.train.coloring", "binary"}});
+  mvg::io::save_checkpoint((s / "fixed.safetensors").string(), m,
+                           {{"mvg.train.coloring", "predefined"}, {"mvg.train.predefined_colors", table}});
+  auto score = [&](const std::string& ckpt) {
+    const auto r = run(s.dir, MVG_EVAL_EXE, "--checkpoint " + ckpt + " --out ev --tasks S1 --max-queries 3");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return std::make_pair(r.out, mvg_test::slurp(s / "ev" / "results.csv"));
+  };
+  const auto [random_out, random_csv] = score("random.safetensors");
+  const auto [binary_out, binary_csv] = score("binary.safetensors");
+  const auto [fixed_out, fixed_csv] = score("fixed.safetensors");
+  CHECK_THAT(random_out, Catch::Contains("random coloring"));
+  CHECK_THAT(binary_out, Catch::Contains("binary coloring"));
+  CHECK_THAT(fixed_out, Catch::Contains("predefined coloring"));
+  // Same weights, other colors shown: other predictions.
+  CHECK(binary_csv != random_csv);
+  CHECK(fixed_csv != random_csv);
+  mvg::io::save_checkpoint((s / "no_table.safetensors").string(), m, {{"mvg.train.coloring", "predefined"}});
+  mvg::io::save_checkpoint((s / "odd.safetensors").string(), m, {{"mvg.train.coloring", "rainbow"}});
+  for (const auto& [ckpt, says] : std::vector<std::pair<std::string, std::string>>{
+           {"no_table.safetensors", "metadata 'mvg.train.predefined_colors' is missing"},
+           {"odd.safetensors", "odd.safetensors: metadata 'mvg.train.coloring': coloring 'rainbow' is not one of"}}) {
+    const auto r = run(s.dir, MVG_EVAL_EXE, "--checkpoint " + ckpt + " --out ev_bad --tasks S1");
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains(says));
+    CHECK_FALSE(fs::exists(s / "ev_bad"));
+  }
+}

@@ -93,6 +93,8 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
            {"--out x --lr-scale qkv", "'qkv' is not PATTERN=FACTOR with FACTOR > 0", 1},
            {"--out x --lr-scale nope=2", "lr multiplier 'nope': no parameter name contains it", 1},
            {"--out x --position-heads 4", "position heads: 4 per block, but the model has 3 heads", 1},
+           {"--out x --coloring rainbow", "--coloring: rainbow not in {random,binary,predefined}", 2},
+           {"--out done " + args + " --coloring binary --resume", "--coloring is 'binary' but the run", 1},
            {"--steps 3", "--out is required", 2}}) {
     const auto r = run(s.dir, MVG_TRAIN_EXE, b.args);
     INFO(b.args << "\n" << r.err);

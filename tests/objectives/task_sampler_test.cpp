@@ -236,3 +236,39 @@ TEST_CASE("task sampler: a U set's support slices train when named, its queries 
   REQUIRE_THROWS_WITH(task_sampler(b, image_tasks(), {.support_sets = {"U1-parcels"}}),
                       Catch::Contains("name it in --tasks too"));
 }
+
+TEST_CASE("task sampler: binary coloring shows one class as 1, pre-defined the class table's levels",
+          "[objectives][data][coloring]") {
+  const auto& b = seg_sets();
+  rng g(11);
+  {
+    task_sampler s(b, image_tasks(), {.prompt_pairs = 1, .max_prompt_distance = 12, .coloring = coloring_scheme::binary});
+    bool some_foreground = false;
+    for (int i = 0; i < 40; ++i) {
+      const sample smp = s.draw(task_kind::segmentation, g);
+      for (const auto* img : {&smp.target, &smp.prompt_labels[0]})
+        for (float c : *img) REQUIRE((c == 0.f || c == 1.f));
+      some_foreground = some_foreground || std::count(smp.target.begin(), smp.target.end(), 1.f) > 0;
+    }
+    CHECK(some_foreground);
+  }
+  const auto table = predefined_colors::of(b);
+  sampler_options o{.prompt_pairs = 1, .max_prompt_distance = 12, .coloring = coloring_scheme::predefined};
+  CHECK_THROWS_WITH(task_sampler(b, image_tasks(), o), Catch::Contains("without a class table"));
+  o.predefined = table;
+  task_sampler s(b, image_tasks(), o);
+  std::set<float> seen;
+  for (int i = 0; i < 60; ++i) {
+    const sample smp = s.draw(task_kind::segmentation, g);
+    const std::string set = smp.source.substr(0, smp.source.find('/'));
+    std::set<float> allowed{0.f};
+    for (const auto& [k, v] : table.value)
+      if (k.rfind(set + "/", 0) == 0) allowed.insert(v);
+    for (const auto* img : {&smp.target, &smp.prompt_labels[0]})
+      for (float c : *img) {
+        REQUIRE(allowed.count(c) == 1);
+        seen.insert(c);
+      }
+  }
+  CHECK(seen.size() > 3);  // S1's brain and several of S2-lobes' levels, fixed from draw to draw
+}

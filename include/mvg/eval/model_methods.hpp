@@ -1,6 +1,8 @@
 // mvg/eval/model_methods.hpp: a trained model as an evaluation method (eval/benchmark_eval.hpp).
-//   segmentation: per query one random coloring of the classes in its prompt labels (seeded by the
-//     query, so a run is reproducible), colored prompts → prediction → nearest-color decoding;
+//   segmentation: colored as the model was trained (coloring.hpp): random, one coloring of the classes
+//     in its prompt labels per query (seeded by the query, so a run is reproducible), or pre-defined
+//     (the model's class table), then prediction → nearest-color decoding; binary, one pass per class
+//     in the prompt labels, merged (merge_binary);
 //   image tasks: prompt pairs (input, target) and the query input → the predicted target. For
 //     inpainting the known pixels are kept and the prediction fills the hole (the usual protocol;
 //     the scores inside the hole are reported apart).
@@ -17,6 +19,7 @@
 #include "mvg/objectives/coloring.hpp"
 #include "mvg/objectives/hybrid.hpp"
 #include "mvg/objectives/inference.hpp"
+#include "mvg/objectives/predefined_colors.hpp"
 
 namespace mvg::eval {
 
@@ -27,26 +30,29 @@ struct model_method_options {
       objectives::modes_for_shares(objectives::hybrid_options{}.p_autoregressive);
   std::uint64_t seed = 0;
   objectives::palette colors;
+  objectives::coloring_scheme coloring = objectives::coloring_scheme::random;  // as the model was trained
+  objectives::predefined_colors predefined;  // the model's class table, for coloring_scheme::predefined
   bool blank_prompt_labels = false;  // the prompt ablation (above)
 };
 
 namespace detail {
-template <class Model, class Query, class Build, class Finish>
-void answer_in_batches(const Model& m, const std::vector<Query>& qs, std::size_t batch,
-                       objectives::inference_mode mode, Build build, Finish finish) {
-  for (std::size_t start = 0; start < qs.size(); start += batch) {
-    const std::size_t end = std::min(qs.size(), start + batch);
-    std::size_t pairs = 0;
-    for (std::size_t i = start; i < end; ++i) pairs = std::max(pairs, qs[i].prompts.size());
+// Answers n samples (build(i) makes sample i) in batches of `batch`; finish(i, prediction).
+template <class Model, class Build, class Finish>
+void answer_in_batches(const Model& m, std::size_t n, std::size_t batch, objectives::inference_mode mode,
+                       Build build, Finish finish) {
+  for (std::size_t start = 0; start < n; start += batch) {
+    const std::size_t end = std::min(n, start + batch);
     std::vector<objectives::sample> samples;
+    std::size_t pairs = 0;
     for (std::size_t i = start; i < end; ++i) {
-      auto s = build(qs[i]);
+      samples.push_back(build(i));
+      pairs = std::max(pairs, samples.back().pairs());
+    }
+    for (auto& s : samples)
       while (s.pairs() < pairs) {
         s.prompt_images.push_back(s.prompt_images.back());
         s.prompt_labels.push_back(s.prompt_labels.back());
       }
-      samples.push_back(std::move(s));
-    }
     const auto preds = objectives::predict(m, samples, mode);
     for (std::size_t i = start; i < end; ++i) finish(i, preds[i - start]);
   }
@@ -55,33 +61,63 @@ void answer_in_batches(const Model& m, const std::vector<Query>& qs, std::size_t
 
 template <class Model>
 seg_method model_segmenter(const Model& m, model_method_options o = {}) {
+  MVG_CHECK(o.coloring != objectives::coloring_scheme::predefined || !o.predefined.value.empty(),
+            "model_segmenter: pre-defined coloring without the model's class table");
   return [&m, o](const std::vector<seg_query>& qs) {
-    std::vector<label_image> out(qs.size());
-    std::vector<objectives::color_mapping> maps(qs.size());
-    std::vector<bool> empty(qs.size(), false);
-    auto build = [&](const seg_query& q) {
-      const std::size_t i = static_cast<std::size_t>(&q - qs.data());
+    // One unit per forward pass: a query (random, pre-defined) or a query and one class (binary).
+    struct unit {
+      std::size_t query;
+      objectives::color_mapping map;
+    };
+    std::vector<unit> units;
+    std::vector<std::vector<int>> classes(qs.size());
+    std::vector<std::size_t> unit_of(qs.size());  // a query's (first) unit
+    for (std::size_t i = 0; i < qs.size(); ++i) {
+      const auto& q = qs[i];
       std::vector<const objectives::label_map*> labels;
       for (std::size_t p = 0; p < q.prompts.size(); ++p) labels.push_back(&q.prompt_label(p));
-      const std::vector<int> classes = objectives::prompt_classes(labels);
-      empty[i] = classes.empty();
-      rng g(o.seed ^ (0x9E3779B97F4A7C15ull * (q.index + 1)) ^ std::hash<std::string>{}(q.set->name + "/" + q.task->name));
-      maps[i] = objectives::random_mapping(classes, g, o.colors);
+      classes[i] = objectives::prompt_classes(labels);
+      unit_of[i] = units.size();
+      // Nothing prompted: background. Random coloring still passes it, so that batches (and their
+      // results) stay those of earlier versions.
+      if (classes[i].empty() && o.coloring != objectives::coloring_scheme::random) continue;
+      if (o.coloring == objectives::coloring_scheme::binary) {
+        for (int c : classes[i]) units.push_back({i, objectives::binary_mapping(c)});
+      } else if (o.coloring == objectives::coloring_scheme::predefined) {
+        units.push_back({i, o.predefined.mapping(*q.set, *q.task, classes[i])});
+      } else {
+        rng g(o.seed ^ (0x9E3779B97F4A7C15ull * (q.index + 1)) ^ std::hash<std::string>{}(q.set->name + "/" + q.task->name));
+        units.push_back({i, objectives::random_mapping(classes[i], g, o.colors)});
+      }
+    }
+    const bool binary = o.coloring == objectives::coloring_scheme::binary;
+    auto build = [&](std::size_t u) {
+      const auto& q = qs[units[u].query];
       objectives::sample s;
       for (std::size_t p = 0; p < q.prompts.size(); ++p) {
         s.prompt_images.push_back(q.prompt_image(p));
-        auto label = objectives::colorize(q.prompt_label(p), maps[i]);
+        auto label = objectives::colorize(q.prompt_label(p), units[u].map, binary);
         if (o.blank_prompt_labels) label.fill(0.f);
         s.prompt_labels.push_back(std::move(label));
       }
       s.query = q.image();
       return s;
     };
-    auto finish = [&](std::size_t i, const gray_image& pred) {
-      out[i] = empty[i] ? label_image(xt::zeros<std::uint8_t>(pred.shape())) : objectives::decode(pred, maps[i]);
-    };
-    detail::answer_in_batches(m, qs, o.batch, o.mode[static_cast<std::size_t>(objectives::task_kind::segmentation)], build,
-                              finish);
+    std::vector<std::vector<gray_image>> preds(qs.size());  // binary: one per class, in classes' order
+    auto finish = [&](std::size_t u, const gray_image& pred) { preds[units[u].query].push_back(pred); };
+    detail::answer_in_batches(m, units.size(), o.batch,
+                              o.mode[static_cast<std::size_t>(objectives::task_kind::segmentation)], build, finish);
+    std::vector<label_image> out(qs.size());
+    for (std::size_t i = 0; i < qs.size(); ++i) {
+      if (classes[i].empty()) {
+        const auto& img = qs[i].image();
+        out[i] = xt::zeros<std::uint8_t>(img.shape());
+      } else if (binary) {
+        out[i] = objectives::merge_binary(preds[i], classes[i]);
+      } else {
+        out[i] = objectives::decode(preds[i][0], units[unit_of[i]].map);
+      }
+    }
     return out;
   };
 }
@@ -114,7 +150,8 @@ image_method model_restorer(const Model& m, model_method_options o = {}) {
     for (const auto& q : qs)  // one mode per call: benchmark_eval asks one task at a time
       MVG_CHECK(q.task->kind == kind, "model_restorer: queries of ", q.task->name,
                 " and of ", qs.front().task->name, " are of different task kinds; pass one kind per call");
-    detail::answer_in_batches(m, qs, o.batch, o.mode[static_cast<std::size_t>(kind)], build, finish);
+    detail::answer_in_batches(m, qs.size(), o.batch, o.mode[static_cast<std::size_t>(kind)],
+                              [&](std::size_t i) { return build(qs[i]); }, finish);
     return out;
   };
 }

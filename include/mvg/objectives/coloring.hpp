@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -26,6 +27,17 @@ using label_map = image2d<std::uint8_t>;
 using color_image = image2d<float>;
 
 enum class coloring_scheme { binary, predefined, random };
+
+inline const char* coloring_name(coloring_scheme s) {
+  return s == coloring_scheme::binary ? "binary" : s == coloring_scheme::predefined ? "predefined" : "random";
+}
+// "random", "binary" or "predefined"; `where` names the flag or metadata field in the error.
+template <class Where>
+coloring_scheme coloring_of(const std::string& name, const Where& where) {
+  for (auto s : {coloring_scheme::random, coloring_scheme::binary, coloring_scheme::predefined})
+    if (name == coloring_name(s)) return s;
+  ::mvg::detail::fail(where, ": coloring '", name, "' is not one of random, binary, predefined");
+}
 
 // class id → gray level; background (class 0) is always 0.
 struct color_mapping {

@@ -4,7 +4,8 @@
 //   segmentation: a training slice of a task as the query, n other training slices of the same task
 //     within max_prompt_distance slices as prompts (the test-time prompts are neighbouring support
 //     slices, so training distances cover them), labels colored by the chosen scheme (random: one
-//     mapping for the prompts and the query), background weighted 0.1;
+//     mapping for the prompts and the query; binary: one class present, drawn, as 1 on 0; pre-defined:
+//     the class table's fixed levels, predefined_colors.hpp), background weighted 0.1;
 //   denoising / inpainting / synthesis: a training pair as the query, other pairs of the same task
 //     as prompts; inpainting holes are redrawn from the training seed range for every draw.
 // Segmentation draws a training set (uniformly, or by set_weight), then one of its tasks, so a set
@@ -32,6 +33,7 @@
 #include "mvg/data/benchmark/image_tasks.hpp"
 #include "mvg/data/prompts.hpp"
 #include "mvg/objectives/coloring.hpp"
+#include "mvg/objectives/predefined_colors.hpp"
 #include "mvg/objectives/sample.hpp"
 
 namespace mvg::objectives {
@@ -47,6 +49,7 @@ struct sampler_options {
   data::augment_options augmentation{};
   coloring_scheme coloring = coloring_scheme::random;
   palette colors{};
+  predefined_colors predefined{};        // the class table of coloring_scheme::predefined
   float background_weight = 0.1f;
   bool redraw_holes = true;
 };
@@ -56,6 +59,8 @@ public:
   task_sampler(const data::benchmark& seg, const data::image_task_set& img, sampler_options o = {})
       : opt_(o) {
     const std::size_t need = o.prompt_pairs + 1;
+    MVG_CHECK(o.coloring != coloring_scheme::predefined || !o.predefined.value.empty(),
+              "task_sampler: pre-defined coloring without a class table (predefined_colors::of)");
     MVG_CHECK(o.self_prompt_share >= 0 && o.self_prompt_share <= 1, "task_sampler: self-prompt share ",
               o.self_prompt_share, " must lie in [0, 1]");
     auto lends_support = [&](const std::string& name) {
@@ -149,6 +154,8 @@ private:
     if (opt_.coloring == coloring_scheme::binary && !classes.empty()) {
       map = binary_mapping(classes[static_cast<std::size_t>(g.below(classes.size()))]);
       only_mapped = true;
+    } else if (opt_.coloring == coloring_scheme::predefined) {
+      map = opt_.predefined.mapping(*e.set, *e.task, classes);
     } else {
       map = random_mapping(classes, g, opt_.colors);
     }
