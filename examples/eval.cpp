@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 using namespace mvg;
 
 struct eval_cli {
-  std::string checkpoint, out, data, tasks, mode = "auto", rule = "nearest";
+  std::string checkpoint, out, data, tasks, mode = "auto", rule = "nearest", coloring = "auto";
   std::size_t prompts = 0, max_queries = 0, examples = 4, dataset_axis = 2;
   std::vector<std::string> datasets;  // Decathlon / nnU-Net raw folders: their validation subjects
   std::uint64_t seed = 0;
@@ -46,9 +46,15 @@ static void evaluate(const eval_cli& o, const std::string& preset) {
   // auto: each task kind the way it was mostly trained (objectives::modes_for_shares); ar/mim: every kind so.
   mo.mode = objectives::modes_for_shares(objectives::parse_ar_shares(
       md.count("mvg.train.ar_share") ? md.at("mvg.train.ar_share") : "", o.checkpoint + ": metadata 'mvg.train.ar_share'"));
-  // Segmentation is colored as the model was trained (a checkpoint from before the option: random).
-  const std::string coloring = md.count("mvg.train.coloring") ? md.at("mvg.train.coloring") : "random";
-  mo.coloring = objectives::coloring_of(coloring, o.checkpoint + ": metadata 'mvg.train.coloring'");
+  // Segmentation is colored as the model was trained (a checkpoint from before the option: random), unless
+  // --coloring asks otherwise: binary splits any model's prompt into one pass per class.
+  const std::string trained = md.count("mvg.train.coloring") ? md.at("mvg.train.coloring") : "random";
+  const std::string coloring = o.coloring == "auto" ? trained : o.coloring;
+  MVG_CHECK(coloring != "predefined" || trained == "predefined", "--coloring predefined: ", o.checkpoint,
+            " was trained with ", trained, " coloring and has no pre-defined class table");
+  mo.one_class_per_pass = coloring == "per-class";
+  mo.coloring = objectives::coloring_of(mo.one_class_per_pass ? "random" : coloring,
+                                        o.checkpoint + ": metadata 'mvg.train.coloring'");
   if (mo.coloring == objectives::coloring_scheme::predefined) {
     MVG_CHECK(md.count("mvg.train.predefined_colors"), o.checkpoint, ": metadata 'mvg.train.predefined_colors' is "
               "missing; a model trained with pre-defined coloring stores its class table there");
@@ -138,6 +144,12 @@ int main(int argc, char** argv) {
   app.add_option("--mode", o.mode, "inference mode: auto (each task kind the way the checkpoint mostly trained it: "
                  "AR where its --ar-share was above 0.5, else MIM), ar, mim")
       ->check(CLI::IsMember({"auto", "ar", "mim"}))
+      ->capture_default_str();
+  app.add_option("--coloring", o.coloring, "segmentation coloring: auto (as the checkpoint was trained), random (one "
+                 "pass, a random level per class), per-class (one pass per class present in the prompt labels, each at "
+                 "a random level, merged), binary (one pass per class at level 1, merged) or predefined (a model "
+                 "trained so)")
+      ->check(CLI::IsMember({"auto", "random", "per-class", "binary", "predefined"}))
       ->capture_default_str();
   app.add_option("--max-queries", o.max_queries, "score at most this many queries per task (0: all)");
   app.add_option("--examples", o.examples, "queries per set shown in the grids")->capture_default_str();

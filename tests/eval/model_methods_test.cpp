@@ -47,7 +47,8 @@ TEST_CASE("prompt ablation: the blank-prompt method ignores the prompt's label p
   CHECK_FALSE(same(normal(qs), ablated(qs)));
 }
 
-TEST_CASE("model segmenter: binary coloring is mvg_infer's one pass per class, pre-defined uses the class table",
+TEST_CASE("model segmenter: binary coloring is mvg_infer's one pass per class, per-class passes at random levels, "
+          "pre-defined uses the class table",
           "[eval][benchmark][coloring]") {
   constexpr config cfg{.image_size = 64, .patch = 8, .embed_dim = 32, .depth = 4, .heads = 2, .mlp_ratio = 2,
                        .decoder_channels = 8};
@@ -68,6 +69,18 @@ TEST_CASE("model segmenter: binary coloring is mvg_infer's one pass per class, p
     for (std::size_t k = 0; k < one.size(); ++k) differ += one.flat(k) != binary[i].flat(k);
     CHECK(differ <= one.size() / 100);
   }
+  // Random levels, one class per pass: a multi-class prompt is answered otherwise than in one pass, while a
+  // single-class task (S1) is answered exactly as in one pass (same level drawn, same decision).
+  eval::model_method_options one_pass, per_class;
+  per_class.one_class_per_pass = true;
+  const auto split = eval::model_segmenter(m, per_class)(qs), whole = eval::model_segmenter(m, one_pass)(qs);
+  bool split_differs = false;
+  for (std::size_t i = 0; i < qs.size(); ++i) split_differs = split_differs || !mvg_test::same(split[i], whole[i]);
+  CHECK(split_differs);
+  const auto& s1 = mvg_test::bench().set("S1");
+  const auto s1_qs = eval::segmentation_queries(s1, s1.tasks[0], {.prompts = 1, .max_queries = 3});
+  const auto s1_split = eval::model_segmenter(m, per_class)(s1_qs), s1_whole = eval::model_segmenter(m, one_pass)(s1_qs);
+  for (std::size_t i = 0; i < s1_qs.size(); ++i) CHECK(mvg_test::same(s1_split[i], s1_whole[i]));
   o.coloring = objectives::coloring_scheme::predefined;
   CHECK_THROWS_WITH(eval::model_segmenter(m, o), Catch::Contains("without the model's class table"));
   o.predefined = objectives::predefined_colors::of(mvg_test::bench());

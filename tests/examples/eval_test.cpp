@@ -112,6 +112,19 @@ TEST_CASE("mvg_eval: segmentation is colored as the checkpoint was trained", "[e
   // Same weights, other colors shown: other predictions.
   CHECK(binary_csv != random_csv);
   CHECK(fixed_csv != random_csv);
+  // --coloring overrides the checkpoint's scheme: binary passes for the random-trained model are the
+  // binary-trained checkpoint's (same weights); per-class is accepted; predefined needs a model trained so.
+  const auto as_binary = run(s.dir, MVG_EVAL_EXE, "--checkpoint random.safetensors --out ev --tasks S1 --max-queries 3 "
+                                                  "--coloring binary");
+  REQUIRE(as_binary.code == 0);
+  CHECK(mvg_test::slurp(s / "ev" / "results.csv") == binary_csv);
+  const auto per_class = run(s.dir, MVG_EVAL_EXE, "--checkpoint random.safetensors --out ev --tasks S1 --max-queries 3 "
+                                                  "--coloring per-class");
+  REQUIRE(per_class.code == 0);
+  CHECK_THAT(per_class.out, Catch::Contains("per-class coloring"));
+  const auto wrong = run(s.dir, MVG_EVAL_EXE, "--checkpoint random.safetensors --out ev_wrong --tasks S1 --coloring predefined");
+  CHECK(wrong.code == 1);
+  CHECK_THAT(wrong.err, Catch::Contains("was trained with random coloring and has no pre-defined class table"));
   mvg::io::save_checkpoint((s / "no_table.safetensors").string(), m, {{"mvg.train.coloring", "predefined"}});
   mvg::io::save_checkpoint((s / "odd.safetensors").string(), m, {{"mvg.train.coloring", "rainbow"}});
   for (const auto& [ckpt, says] : std::vector<std::pair<std::string, std::string>>{

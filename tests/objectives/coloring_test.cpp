@@ -69,6 +69,27 @@ TEST_CASE("binary coloring splits classes and merges predictions back exactly", 
   REQUIRE(same(merge_binary(preds, classes), l));
 }
 
+TEST_CASE("one pass per class at its own level: scores are relative to the level, above half of it", "[coloring]") {
+  // Two classes shown at 0.3 and 0.9. Pixel 0: 0.2 of 0.3 beats 0.55 of 0.9 (0.67 > 0.61); pixel 1: 0.14 of 0.3 and
+  // 0.4 of 0.9 are both below half their level (background); pixel 2: 0.8 of 0.9 beats 0.25 of 0.3.
+  color_image a = xt::zeros<float>({1, 3}), b = xt::zeros<float>({1, 3});
+  a(0, 0) = 0.2f, b(0, 0) = 0.55f;
+  a(0, 1) = 0.14f, b(0, 1) = 0.4f;
+  a(0, 2) = 0.25f, b(0, 2) = 0.8f;
+  const auto l = merge_per_class({a, b}, {4, 9}, {0.3f, 0.9f});
+  CHECK(int(l(0, 0)) == 4);
+  CHECK(int(l(0, 1)) == 0);
+  CHECK(int(l(0, 2)) == 9);
+  // With levels of 1 it is the binary merge, which takes the larger absolute prediction at pixel 0.
+  CHECK(int(merge_per_class({a, b}, {4, 9}, {1.f, 1.f})(0, 0)) == 9);
+  CHECK(same(merge_per_class({a, b}, {4, 9}, {1.f, 1.f}), merge_binary({a, b}, {4, 9})));
+  // A single class decodes as the nearest of {0, level} does.
+  color_mapping m;
+  m.colors[4] = 0.3f;
+  CHECK(same(merge_per_class({a}, {4}, {0.3f}), decode(a, m)));
+  CHECK_THROWS_WITH(merge_per_class({a, b}, {4, 9}, {0.3f}), Catch::Contains("2 classes and 1 levels"));
+}
+
 TEST_CASE("decoding picks the nearest of the prompt's colors, background included", "[coloring]") {
   color_mapping m;
   m.colors[3] = 0.4f;

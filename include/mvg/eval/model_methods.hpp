@@ -2,7 +2,8 @@
 //   segmentation: colored as the model was trained (coloring.hpp): random, one coloring of the classes
 //     in its prompt labels per query (seeded by the query, so a run is reproducible), or pre-defined
 //     (the model's class table), then prediction → nearest-color decoding; binary, one pass per class
-//     in the prompt labels, merged (merge_binary);
+//     in the prompt labels, merged (merge_per_class); random with one_class_per_pass, likewise at random
+//     levels;
 //   image tasks: prompt pairs (input, target) and the query input → the predicted target. For
 //     inpainting the known pixels are kept and the prediction fills the hole (the usual protocol;
 //     the scores inside the hole are reported apart).
@@ -31,6 +32,11 @@ struct model_method_options {
   std::uint64_t seed = 0;
   objectives::palette colors;
   objectives::coloring_scheme coloring = objectives::coloring_scheme::random;  // as the model was trained
+  // Random coloring, one class per pass: each class present in the prompt labels is shown alone, at a
+  // random palette level, and the passes are merged (merge_per_class). Single-class tasks are answered
+  // exactly as with one pass; a multi-class prompt becomes the single-class samples most training
+  // tasks are (docs/results.md, "Coloring").
+  bool one_class_per_pass = false;
   objectives::predefined_colors predefined;  // the model's class table, for coloring_scheme::predefined
   bool blank_prompt_labels = false;  // the prompt ablation (above)
 };
@@ -87,16 +93,21 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
         units.push_back({i, o.predefined.mapping(*q.set, *q.task, classes[i])});
       } else {
         rng g(o.seed ^ (0x9E3779B97F4A7C15ull * (q.index + 1)) ^ std::hash<std::string>{}(q.set->name + "/" + q.task->name));
-        units.push_back({i, objectives::random_mapping(classes[i], g, o.colors)});
+        if (o.one_class_per_pass && !classes[i].empty()) {
+          for (int c : classes[i]) units.push_back({i, objectives::random_mapping({c}, g, o.colors)});
+        } else {
+          units.push_back({i, objectives::random_mapping(classes[i], g, o.colors)});
+        }
       }
     }
     const bool binary = o.coloring == objectives::coloring_scheme::binary;
+    const bool per_class = binary || (o.one_class_per_pass && o.coloring == objectives::coloring_scheme::random);
     auto build = [&](std::size_t u) {
       const auto& q = qs[units[u].query];
       objectives::sample s;
       for (std::size_t p = 0; p < q.prompts.size(); ++p) {
         s.prompt_images.push_back(q.prompt_image(p));
-        auto label = objectives::colorize(q.prompt_label(p), units[u].map, binary);
+        auto label = objectives::colorize(q.prompt_label(p), units[u].map, per_class);
         if (o.blank_prompt_labels) label.fill(0.f);
         s.prompt_labels.push_back(std::move(label));
       }
@@ -112,8 +123,11 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
       if (classes[i].empty()) {
         const auto& img = qs[i].image();
         out[i] = xt::zeros<std::uint8_t>(img.shape());
-      } else if (binary) {
-        out[i] = objectives::merge_binary(preds[i], classes[i]);
+      } else if (per_class) {
+        std::vector<float> levels;
+        for (std::size_t k = 0; k < classes[i].size(); ++k)
+          levels.push_back(units[unit_of[i] + k].map.color_of(classes[i][k]));
+        out[i] = objectives::merge_per_class(preds[i], classes[i], levels);
       } else {
         out[i] = objectives::decode(preds[i][0], units[unit_of[i]].map);
       }

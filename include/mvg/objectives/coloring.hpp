@@ -152,21 +152,31 @@ inline label_map decode(const color_image& pred, const color_mapping& m) {
   return out;
 }
 
-// Binary scheme, inference side: N per-class predictions (each ≈ 1 on its class) merged into one
-// map — each pixel takes the class with the highest prediction if that exceeds 0.5.
-inline label_map merge_binary(const std::vector<color_image>& preds, const std::vector<int>& classes) {
-  MVG_CHECK(!preds.empty() && preds.size() == classes.size(), "merge_binary: ", preds.size(), " predictions for ",
-            classes.size(), " classes");
+// One pass per class, inference side: N per-class predictions, class k shown at gray level levels[k]
+// on background 0, merged into one map — each pixel takes the class with the highest prediction
+// relative to its level, if that exceeds 0.5 (the nearest-color rule of each pass, made comparable
+// across passes). The binary scheme is levels of 1.
+inline label_map merge_per_class(const std::vector<color_image>& preds, const std::vector<int>& classes,
+                                 const std::vector<float>& levels) {
+  MVG_CHECK(!preds.empty() && preds.size() == classes.size() && levels.size() == classes.size(), "merge_per_class: ",
+            preds.size(), " predictions for ", classes.size(), " classes and ", levels.size(), " levels");
   label_map out = xt::zeros<std::uint8_t>(preds[0].shape());
   for (std::size_t i = 0; i < out.size(); ++i) {
     float best = 0.5f;
-    for (std::size_t k = 0; k < preds.size(); ++k)
-      if (preds[k].flat(i) > best) {
-        best = preds[k].flat(i);
+    for (std::size_t k = 0; k < preds.size(); ++k) {
+      const float score = preds[k].flat(i) / levels[k];
+      if (score > best) {
+        best = score;
         out.flat(i) = static_cast<std::uint8_t>(classes[k]);
       }
+    }
   }
   return out;
+}
+// Binary scheme, inference side: each prediction ≈ 1 on its class; a pixel takes the class with the
+// highest prediction if that exceeds 0.5.
+inline label_map merge_binary(const std::vector<color_image>& preds, const std::vector<int>& classes) {
+  return merge_per_class(preds, classes, std::vector<float>(classes.size(), 1.f));
 }
 
 }  // namespace mvg::objectives
