@@ -11,20 +11,14 @@ using namespace mvg;
 using namespace mvg::objectives;
 
 namespace {
-const data::benchmark& sets() {
-  data::benchmark_options o;
-  o.image_size = 64;
-  o.manifest = std::filesystem::path(MVG_SOURCE_DIR) / "data" / "benchmark.manifest";
-  o.data_dir = mvg_test::data_dir();
-  o.sets = {"S1", "S2-lobes", "S3"};
-  return *data::cached_benchmark(o);
-}
+const data::benchmark& sets() { return mvg_test::bench(); }  // every set of the manifest, at 64²
 }  // namespace
 
 TEST_CASE("pre-defined class table: one level per class of every set, by the paper's formula", "[coloring][data]") {
   const auto& b = sets();
   const auto p = predefined_colors::of(b);
-  // Datasets in load order, each with its distinct class names: S1, S2-lobes, S3, S3-held-out.
+  // Datasets in load order (S1, S2-lobes, S2-regions, its held-out part, S3, …, U2), each with its distinct
+  // class names.
   std::vector<int> counts;
   std::vector<std::string> names;
   for (const auto& set : b.sets) {
@@ -34,7 +28,8 @@ TEST_CASE("pre-defined class table: one level per class of every set, by the pap
     counts.push_back(int(cls.size()));
     names.push_back(set.name);
   }
-  REQUIRE(names.size() == 4);
+  REQUIRE(names.size() == 11);
+  REQUIRE(names[1] == "S2-lobes");
   REQUIRE(counts[1] == 8);  // the lobes, split by hemisphere
   std::size_t total = 0;
   for (int c : counts) total += std::size_t(c);
