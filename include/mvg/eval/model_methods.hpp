@@ -70,7 +70,8 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
   MVG_CHECK(o.coloring != objectives::coloring_scheme::predefined || !o.predefined.value.empty(),
             "model_segmenter: pre-defined coloring without the model's class table");
   return [&m, o](const std::vector<seg_query>& qs) {
-    // One unit per forward pass: a query (random, pre-defined) or a query and one class (binary).
+    // One unit per forward pass: a query (random, pre-defined) or a query and one class (binary, and
+    // random with one_class_per_pass).
     struct unit {
       std::size_t query;
       objectives::color_mapping map;
@@ -114,7 +115,7 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
       s.query = q.image();
       return s;
     };
-    std::vector<std::vector<gray_image>> preds(qs.size());  // binary: one per class, in classes' order
+    std::vector<std::vector<gray_image>> preds(qs.size());  // per class: one each, in classes' order
     auto finish = [&](std::size_t u, const gray_image& pred) { preds[units[u].query].push_back(pred); };
     detail::answer_in_batches(m, units.size(), o.batch,
                               o.mode[static_cast<std::size_t>(objectives::task_kind::segmentation)], build, finish);
