@@ -35,7 +35,7 @@ template <mvg::config C>
 static void evaluate(const eval_cli& o, const std::string& preset) {
   if (o.threads > 0) example::backend::set_threads(o.threads);
   example::use_precision(o.precision);
-  example::model_of<C> net;
+  example::model_of<C> net(0, init_scheme::timm, {}, io::decoder_options_of(o.checkpoint));  // the checkpoint's decoder
   const auto md = io::load_checkpoint(o.checkpoint, net);
   eval::eval_options eo;
   eo.prompts = o.prompts;

@@ -48,6 +48,7 @@ static viz::tile tile_of(const example::gray& g, bool labels) {
 static objectives::coloring_scheme coloring_of(const infer_options& o) {
   return o.coloring == "binary" ? objectives::coloring_scheme::binary : objectives::coloring_scheme::random;
 }
+static bool one_class_per_pass(const infer_options& o) { return o.coloring == "per-class"; }
 
 template <mvg::config C>
 static void infer_folder(const infer_options& o) {
@@ -57,11 +58,12 @@ static void infer_folder(const infer_options& o) {
   MVG_CHECK(!o.queries.empty() && !o.support.empty(), "folder mode needs both --support DATASET_DIR and --queries DIR");
   MVG_CHECK(o.task == "segmentation", "folder mode segments: --task must be segmentation, got ", o.task);
   MVG_CHECK(o.prompts >= 1, "--prompts must be at least 1");
-  example::model_of<C> net;
+  example::model_of<C> net(0, init_scheme::timm, {}, io::decoder_options_of(o.checkpoint));  // the checkpoint's decoder
   io::load_checkpoint(o.checkpoint, net);
   example::folder_options f;
   f.support = o.support, f.queries = o.queries, f.out = o.out, f.labels_dir = o.labels_dir;
   f.prompts = o.prompts, f.axis = o.axis, f.coloring = coloring_of(o), f.seed = o.seed;
+  f.one_class_per_pass = one_class_per_pass(o);
   f.mode = o.mode == "mim" ? objectives::inference_mode::mim : objectives::inference_mode::autoregressive;
   example::infer_folder(net, f);
 }
@@ -77,7 +79,7 @@ static void infer(const infer_options& o) {
             o.prompt_images.size(), " --prompt-image and ", o.prompt_labels.size(),
             " --prompt-label: give one label per prompt image");
   const bool seg = o.task == "segmentation";
-  example::model_of<C> net;
+  example::model_of<C> net(0, init_scheme::timm, {}, io::decoder_options_of(o.checkpoint));  // the checkpoint's decoder
   io::load_checkpoint(o.checkpoint, net);
   constexpr std::size_t n = C.image_size;
 
@@ -111,7 +113,7 @@ static void infer(const infer_options& o) {
     }
     const auto q = example::to_canvas(query.slices[z], n);
     if (seg) {
-      const auto map = objectives::segment(net, pi, pl, q, coloring_of(o), g, mode);
+      const auto map = objectives::segment(net, pi, pl, q, coloring_of(o), g, mode, one_class_per_pass(o));
       pred.push_back(xt::cast<float>(example::from_canvas(map, query.h(), query.w())));
       continue;
     }
@@ -171,8 +173,9 @@ int main(int argc, char** argv) {
   app.add_option("--axis", o.axis, "folder mode: the voxel axis slices are taken along (as mvg_train "
                  "--dataset-axis)")->check(CLI::Range(0, 2))->capture_default_str();
   app.add_option("--coloring", o.coloring, "segmentation prompts: random (one gray level per class, up to 16 "
-                 "classes, one pass) or binary (one pass per class, any number of classes)")
-      ->check(CLI::IsMember({"random", "binary"}))->capture_default_str();
+                 "classes, one pass), per-class (one pass per class, each at a random gray level: how mvg_eval "
+                 "scores the main job) or binary (one pass per class at level 1, any number of classes)")
+      ->check(CLI::IsMember({"random", "per-class", "binary"}))->capture_default_str();
   app.add_option("--task", o.task, "what the prompts show")
       ->required()
       ->check(CLI::IsMember({"segmentation", "denoising", "inpainting", "synthesis"}));

@@ -42,8 +42,12 @@ static void train(const example::train_options& o, const std::string& preset) {
   for (const char* f : {"train_state.safetensors", "model.safetensors", "log.csv", "loss.png"})
     io::remove_stale_temporaries((dir / f).string());  // left by a run killed while saving
 
+  // A resumed run keeps its options; they decide the model (--pixel-skip), so they are checked first.
+  if (o.resume && fs::exists(state_file))
+    io::check_resume_options(io::safetensors_file::read_metadata(state_file.string()), o.fixed(),
+                             example::defaults_of_older_states(), state_file.string());
   model_t net(static_cast<uint64_t>(o.seed), o.init == "mae" ? init_scheme::mae : init_scheme::timm,
-              nn::position_heads_options{int(o.position_heads)});
+              nn::position_heads_options{int(o.position_heads)}, nn::decoder_options{.pixel_skip = o.pixel_skip});
   optimizer_t opt(net.parameters());
   (void)optim::lr_ranges::of(net.parameters(), lr_scales);  // a pattern no parameter name contains fails here
   rng g(static_cast<uint64_t>(o.seed) * 0x9E3779B97F4A7C15ull + 1);
@@ -61,7 +65,6 @@ static void train(const example::train_options& o, const std::string& preset) {
   std::vector<example::log_row> log;
   if (o.resume) {
     const auto md = io::load_train_state(state_file.string(), net, opt);
-    io::check_resume_options(md, o.fixed(), example::defaults_of_older_states(), state_file.string());
     start = std::stol(md.at("mvg.step"));
     g.set_state(md.at("mvg.train.rng"));
     log = example::read_log((dir / "log.csv").string(), start);

@@ -27,6 +27,7 @@ struct folder_options {
   std::string support, queries, out, labels_dir;
   std::size_t prompts = 1, axis = 2;
   mvg::objectives::coloring_scheme coloring = mvg::objectives::coloring_scheme::random;
+  bool one_class_per_pass = false;  // random coloring, one pass per class (mvg_infer --coloring per-class)
   mvg::objectives::inference_mode mode = mvg::objectives::inference_mode::autoregressive;
   std::uint64_t seed = 0;
 };
@@ -122,7 +123,7 @@ void infer_folder(const Model& net, const folder_options& o) {
       std::vector<labels> pl;
       for (std::size_t k : mvg::data::most_similar(aligned, q, o.prompts))
         pi.push_back(support[k].images[slice_of[k]]), pl.push_back(support[k].label_maps[slice_of[k]]);
-      const auto map = mvg::objectives::segment(net, pi, pl, q, o.coloring, g, o.mode);
+      const auto map = mvg::objectives::segment(net, pi, pl, q, o.coloring, g, o.mode, o.one_class_per_pass);
       pred.push_back(from_canvas(map, native.shape()[0], native.shape()[1]));
     }
     // Back into the query's voxel order: slice z along the axis.

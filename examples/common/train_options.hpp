@@ -33,6 +33,7 @@ struct train_options {
   std::string freeze;         // comma-separated parameters kept at their values (objectives/train_step.hpp)
   std::string lr_scale;       // per-parameter lr multipliers, "qkv=4" (mvg/optim/lr_scale.hpp)
   long position_heads = 0;    // heads per block built to attend by position at init (mvg/nn/position_heads.hpp)
+  bool pixel_skip = false;    // the decoder also sees three input slots' pixels (mvg/nn/pixel_skip.hpp)
   std::string coloring = "random";  // segmentation label coloring (mvg/objectives/coloring.hpp, paper §3.2)
   std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
   bool pretrain = false;      // masked image modeling on the training images, no labels
@@ -56,7 +57,7 @@ struct train_options {
             {"freeze", freeze},
             {"lr_scale", ob::format_lr_scales(ob::parse_lr_scales(lr_scale, "--lr-scale"))},
             {"position_heads", std::to_string(position_heads)}, {"coloring", coloring},
-            {"dataset_axis", std::to_string(dataset_axis)}};
+            {"pixel_skip", pixel_skip ? "1" : "0"}, {"dataset_axis", std::to_string(dataset_axis)}};
   }
   std::string dataset_list() const {
     std::string s;
@@ -139,6 +140,9 @@ struct train_options {
     app.add_option("--position-heads", o.position_heads, "attention heads per block that start out attending to "
                      "the same position in every slot (a built-in stand-in for a pretrained encoder's positional "
                      "heads; docs/design.md)")->capture_default_str();
+    app.add_flag("--pixel-skip", o.pixel_skip, "the decoder also sees the pixels of the query image, the prompt "
+                   "label and the prompt image before its target, at full resolution (not in the paper: the "
+                   "8-pixel patch grid alone predicts blobs; docs/design.md)");
     app.add_option("--self-prompts", o.self_prompts, "share of segmentation samples whose prompt pairs are the query "
                      "itself (the exact copy task: a lesson in reading where the prompt's label lies)")
         ->capture_default_str();
@@ -160,7 +164,7 @@ inline std::map<std::string, std::string> defaults_of_older_states() {
           {"set_weights", ""}, {"min_prompt_distance", "0"}, {"augment", "0"},
           {"seg_first_weight", std::to_string(1.0)}, {"datasets", ""}, {"dataset_axis", "2"},
           {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}, {"freeze", ""},
-          {"lr_scale", ""}, {"position_heads", "0"}, {"coloring", "random"}};
+          {"lr_scale", ""}, {"position_heads", "0"}, {"coloring", "random"}, {"pixel_skip", "0"}};
 }
 
 }  // namespace example

@@ -77,6 +77,18 @@ TEST_CASE("model segmenter: binary coloring is mvg_infer's one pass per class, p
   bool split_differs = false;
   for (std::size_t i = 0; i < qs.size(); ++i) split_differs = split_differs || !mvg_test::same(split[i], whole[i]);
   CHECK(split_differs);
+  // mvg_infer --coloring per-class is the same passes: segment() given the generator model_segmenter seeds
+  // for the query draws the same levels.
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    rng g(per_class.seed ^ (0x9E3779B97F4A7C15ull * (qs[i].index + 1)) ^
+          std::hash<std::string>{}(set.name + "/" + task.name));
+    const auto one = objectives::segment(m, {qs[i].prompt_image(0)}, {qs[i].prompt_label(0)}, qs[i].image(),
+                                         objectives::coloring_scheme::random, g,
+                                         objectives::inference_mode::autoregressive, true);
+    std::size_t differ = 0;
+    for (std::size_t k = 0; k < one.size(); ++k) differ += one.flat(k) != split[i].flat(k);
+    CHECK(differ <= one.size() / 100);
+  }
   const auto& s1 = mvg_test::bench().set("S1");
   const auto s1_qs = eval::segmentation_queries(s1, s1.tasks[0], {.prompts = 1, .max_queries = 3});
   const auto s1_split = eval::model_segmenter(m, per_class)(s1_qs), s1_whole = eval::model_segmenter(m, one_pass)(s1_qs);

@@ -110,7 +110,7 @@ TEST_CASE("mvg_infer: a checkpoint of another preset runs at its own size", "[ex
   CHECK_THAT(t.err, Catch::Contains("unknown preset 'huge'") && Catch::Contains("tiny, small, base, large"));
 }
 
-TEST_CASE("mvg_infer: more classes than random coloring's 16 levels: a clear message, and --coloring binary",
+TEST_CASE("mvg_infer: more classes than random coloring's 16 levels: a clear message, and one pass per class",
           "[examples][infer][coloring]") {
   mvg_test::scratch s("infer_coloring");
   example::model_t m(0);
@@ -124,11 +124,19 @@ TEST_CASE("mvg_infer: more classes than random coloring's 16 levels: a clear mes
                            "' --task segmentation --out pred.png";
   const auto r = run(s.dir, MVG_INFER_EXE, args);
   CHECK(r.code == 1);
-  CHECK_THAT(r.err, Catch::Contains("23 classes") && Catch::Contains("--coloring binary"));
+  CHECK_THAT(r.err, Catch::Contains("23 classes") && Catch::Contains("--coloring per-class") &&
+                        Catch::Contains("--coloring binary"));
   const auto b = run(s.dir, MVG_INFER_EXE, args + " --coloring binary");
   INFO(b.err);
   REQUIRE(b.code == 0);
   for (auto v : mvg::data::read_image_u8(s / "pred.png")) REQUIRE(v <= 23);
+  // per-class: one pass per class at random levels, any number of classes.
+  auto args_pc = args;
+  args_pc.replace(args_pc.find("--out pred.png"), 14, "--out pred_pc.png");
+  const auto pc = run(s.dir, MVG_INFER_EXE, args_pc + " --coloring per-class");
+  INFO(pc.err);
+  REQUIRE(pc.code == 0);
+  for (auto v : mvg::data::read_image_u8(s / "pred_pc.png")) REQUIRE(v <= 23);
 }
 
 TEST_CASE("mvg_infer: bad input gives one line naming the file, exit code 1 or 2 and no output file",

@@ -195,6 +195,30 @@ TEST_CASE("mvg_train --position-heads builds the heads and the code at init, and
   }
 }
 
+TEST_CASE("mvg_train --pixel-skip trains the decoder's skip, and mvg_eval builds the decoder the checkpoint needs",
+          "[examples][train][pixel-skip]") {
+  mvg_test::scratch s("train_skip");
+  const auto r = run(s.dir, MVG_TRAIN_EXE, "--out skip " + args + " --until 1 --pixel-skip");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto ckpt = (s / "skip" / "model.safetensors").string();
+  REQUIRE(mvg::io::decoder_options_of(ckpt).pixel_skip);
+  example::model_t trained(0, mvg::init_scheme::timm, {}, {.pixel_skip = true});
+  const auto md = mvg::io::load_checkpoint(ckpt, trained);
+  CHECK(md.at("mvg.train.pixel_skip") == "1");
+  // It starts at zero; one AdamW step moves it.
+  const auto w = trained.parameters()["decoder.skip.weight"].value().to_host();
+  CHECK(*std::max_element(w.begin(), w.end(), [](float a, float b) { return std::abs(a) < std::abs(b); }) != 0.f);
+
+  const auto resumed = run(s.dir, MVG_TRAIN_EXE, "--out skip " + args + " --resume");
+  CHECK(resumed.code == 1);
+  CHECK_THAT(resumed.err, Catch::Contains("--pixel-skip is '0' but the run in"));
+  const auto ev = run(s.dir, MVG_EVAL_EXE, "--checkpoint skip/model.safetensors --out ev --tasks S1 --max-queries 2");
+  INFO(ev.err);
+  CHECK(ev.code == 0);
+  CHECK(fs::exists(s / "ev" / "results.csv"));
+}
+
 TEST_CASE("mvg_train --pretrain learns from the images alone, --finetune starts the encoder from its checkpoint, "
           "--start-from every weight",
           "[examples][train]") {

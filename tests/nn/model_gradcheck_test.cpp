@@ -1,5 +1,6 @@
 // Finite differences through the whole model (double precision), on a random subset of the one
-// parameter buffer covering every parameter tensor, in both attention modes.
+// parameter buffer covering every parameter tensor, in both attention modes, with and without the
+// decoder's pixel skip.
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -25,9 +26,10 @@ dtensor uniform(shape s, uint64_t seed) {
 }  // namespace
 
 TEST_CASE("whole-model gradient matches finite differences", "[grad][model]") {
-  for (auto kind : {attention_kind::full, attention_kind::block_causal}) {
-    INFO("attention " << (kind == attention_kind::full ? "full" : "block-causal"));
-    model_t m(3);
+  for (auto [kind, skip] : {std::pair{attention_kind::full, false}, std::pair{attention_kind::block_causal, false},
+                            std::pair{attention_kind::full, true}, std::pair{attention_kind::block_causal, true}}) {
+    INFO("attention " << (kind == attention_kind::full ? "full" : "block-causal") << (skip ? ", pixel skip" : ""));
+    model_t m(3, init_scheme::timm, {}, {.pixel_skip = skip});
     // Perturb LayerNorm/bias values away from 1/0 so every path carries signal.
     {
       auto& v = m.parameters().values();

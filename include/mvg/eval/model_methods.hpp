@@ -70,69 +70,46 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
   MVG_CHECK(o.coloring != objectives::coloring_scheme::predefined || !o.predefined.value.empty(),
             "model_segmenter: pre-defined coloring without the model's class table");
   return [&m, o](const std::vector<seg_query>& qs) {
-    // One unit per forward pass: a query (random, pre-defined) or a query and one class (binary, and
-    // random with one_class_per_pass).
+    // One unit per forward pass: a query's pass (objectives::coloring_passes).
     struct unit {
-      std::size_t query;
-      objectives::color_mapping map;
+      std::size_t query, pass;
     };
     std::vector<unit> units;
-    std::vector<std::vector<int>> classes(qs.size());
-    std::vector<std::size_t> unit_of(qs.size());  // a query's (first) unit
+    std::vector<objectives::coloring_passes> passes(qs.size());
     for (std::size_t i = 0; i < qs.size(); ++i) {
       const auto& q = qs[i];
       std::vector<const objectives::label_map*> labels;
       for (std::size_t p = 0; p < q.prompts.size(); ++p) labels.push_back(&q.prompt_label(p));
-      classes[i] = objectives::prompt_classes(labels);
-      unit_of[i] = units.size();
+      auto classes = objectives::prompt_classes(labels);
       // Nothing prompted: background. Random coloring still passes it, so that batches (and their
       // results) stay those of earlier versions.
-      if (classes[i].empty() && o.coloring != objectives::coloring_scheme::random) continue;
-      if (o.coloring == objectives::coloring_scheme::binary) {
-        for (int c : classes[i]) units.push_back({i, objectives::binary_mapping(c)});
-      } else if (o.coloring == objectives::coloring_scheme::predefined) {
-        units.push_back({i, o.predefined.mapping(*q.set, *q.task, classes[i])});
-      } else {
-        rng g(o.seed ^ (0x9E3779B97F4A7C15ull * (q.index + 1)) ^ std::hash<std::string>{}(q.set->name + "/" + q.task->name));
-        if (o.one_class_per_pass && !classes[i].empty()) {
-          for (int c : classes[i]) units.push_back({i, objectives::random_mapping({c}, g, o.colors)});
-        } else {
-          units.push_back({i, objectives::random_mapping(classes[i], g, o.colors)});
-        }
-      }
+      if (classes.empty() && o.coloring != objectives::coloring_scheme::random) continue;
+      rng g(o.seed ^ (0x9E3779B97F4A7C15ull * (q.index + 1)) ^ std::hash<std::string>{}(q.set->name + "/" + q.task->name));
+      objectives::color_mapping fixed;
+      if (o.coloring == objectives::coloring_scheme::predefined) fixed = o.predefined.mapping(*q.set, *q.task, classes);
+      passes[i] = objectives::plan_passes(std::move(classes), o.coloring, o.one_class_per_pass, g, o.colors, &fixed);
+      for (std::size_t k = 0; k < passes[i].maps.size(); ++k) units.push_back({i, k});
     }
-    const bool binary = o.coloring == objectives::coloring_scheme::binary;
-    const bool per_class = binary || (o.one_class_per_pass && o.coloring == objectives::coloring_scheme::random);
     auto build = [&](std::size_t u) {
       const auto& q = qs[units[u].query];
       objectives::sample s;
       for (std::size_t p = 0; p < q.prompts.size(); ++p) {
         s.prompt_images.push_back(q.prompt_image(p));
-        auto label = objectives::colorize(q.prompt_label(p), units[u].map, per_class);
+        auto label = passes[units[u].query].colorize_prompt(q.prompt_label(p), units[u].pass);
         if (o.blank_prompt_labels) label.fill(0.f);
         s.prompt_labels.push_back(std::move(label));
       }
       s.query = q.image();
       return s;
     };
-    std::vector<std::vector<gray_image>> preds(qs.size());  // per class: one each, in classes' order
+    std::vector<std::vector<gray_image>> preds(qs.size());  // per query, in pass order
     auto finish = [&](std::size_t u, const gray_image& pred) { preds[units[u].query].push_back(pred); };
     detail::answer_in_batches(m, units.size(), o.batch,
                               o.mode[static_cast<std::size_t>(objectives::task_kind::segmentation)], build, finish);
     std::vector<label_image> out(qs.size());
-    for (std::size_t i = 0; i < qs.size(); ++i) {
-      if (classes[i].empty()) {
-        const auto& img = qs[i].image();
-        out[i] = xt::zeros<std::uint8_t>(img.shape());
-      } else if (per_class) {
-        std::vector<float> levels;
-        for (std::size_t k = 0; k < classes[i].size(); ++k)
-          levels.push_back(units[unit_of[i] + k].map.color_of(classes[i][k]));
-        out[i] = objectives::merge_per_class(preds[i], classes[i], levels);
-      } else {
-        out[i] = objectives::decode(preds[i][0], units[unit_of[i]].map);
-      }
-    }
+    for (std::size_t i = 0; i < qs.size(); ++i)
+      out[i] = passes[i].classes.empty() ? label_image(xt::zeros<std::uint8_t>(qs[i].image().shape()))
+                                         : passes[i].merge(preds[i]);
     return out;
   };
 }

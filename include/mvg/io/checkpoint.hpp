@@ -12,6 +12,7 @@
 
 #include "mvg/io/safetensors.hpp"
 #include "mvg/nn/config.hpp"
+#include "mvg/nn/conv_decoder.hpp"
 #include "mvg/nn/parameters.hpp"
 
 namespace mvg::io {
@@ -69,10 +70,15 @@ void check_parameters(const param_set<T, B>& ps, const safetensors_file& f, cons
 // Copies the parameters whose names pass `keep` from `prefix + name` in f (F32 or F64), after
 // checking all of them, so a bad file changes no weight; the others keep their values.
 // Returns how many tensors were copied.
+// The one optional module (nn/pixel_skip.hpp) is refused, not dropped, when the model lacks it.
 template <class T, backend B, class Keep>
 std::size_t copy_parameters(param_set<T, B>& ps, const safetensors_file& f, const std::string& prefix, Keep keep) {
   for (const auto& p : ps.infos())
     if (keep(p.name)) check_entry(f, prefix + p.name, p.dims);
+  const std::string skip = "decoder.skip.weight";
+  MVG_CHECK(!f.contains(prefix + skip) || ps.contains(skip) || !keep(skip), f.path(), ": tensor '", prefix + skip,
+            "' is the decoder's pixel skip (mvg_train --pixel-skip), which this model lacks: build it with "
+            "nn::decoder_options{.pixel_skip = true}, as io::decoder_options_of(file) reads it");
   auto host = ps.values().to_host();
   std::size_t copied = 0;
   for (const auto& p : ps.infos())
@@ -98,6 +104,14 @@ void parameter_entries(const param_set<T, B>& ps, std::vector<float>& f32, std::
   const auto host = ps.values().to_host();
   f32.assign(host.begin(), host.end());
   for (const auto& p : ps.infos()) out.push_back({prefix + p.name, "F32", p.dims, f32.data() + p.offset});
+}
+
+// The decoder a checkpoint's weights were trained with (model.safetensors or train_state.safetensors).
+inline nn::decoder_options decoder_options_of(const safetensors_file& f) {
+  return {.pixel_skip = f.contains("decoder.skip.weight") || f.contains("model.decoder.skip.weight")};
+}
+inline nn::decoder_options decoder_options_of(const std::string& path) {
+  return decoder_options_of(safetensors_file::read(path));
 }
 
 // Writes the parameters (as float32) with the config and extra metadata, atomically.

@@ -2,9 +2,14 @@
 //   features [Bt, S, G, 4D] → Linear(4D → p·p·C) → pixel-shuffle → [Bt·S, C, H, W]
 //   → Conv3×3(C→C, pad 1) → LayerNorm over channels → GELU → Conv1×1(C→1) → [Bt, S, H, W]
 // One output channel, no activation (pixels are regressed directly, in [0, 1] units).
+// Pixel skip (decoder_options::pixel_skip, off by default; not in the paper): conv1's output also gets
+// Conv3×3(3→C, no bias) of three input slots' pixels (nn/pixel_skip.hpp), so a prediction can follow the
+// prompt label's outline at full resolution where the 8-pixel patch grid alone gives blobs. Its weight
+// starts at zero: at step 0 the decoder is the paper's, and the same seed draws the same other weights.
 #pragma once
 #include "mvg/nn/config.hpp"
 #include "mvg/nn/linear.hpp"
+#include "mvg/nn/pixel_skip.hpp"
 #include "mvg/ops/channel_layer_norm.hpp"
 #include "mvg/ops/conv2d.hpp"
 #include "mvg/ops/gelu.hpp"
@@ -13,14 +18,19 @@
 
 namespace mvg::nn {
 
+struct decoder_options {
+  bool pixel_skip = false;
+};
+
 template <class T, backend B>
 struct conv_decoder {
   linear<T, B> embed;
   param_ref<T, B> conv1_w, conv1_b, norm_w, norm_b, conv2_w, conv2_b;
+  param_ref<T, B> skip_w;  // set only with the pixel skip
   int64_t patch = 0, channels = 0, image_size = 0;
 
   conv_decoder() = default;
-  conv_decoder(param_set<T, B>& ps, const config& c)
+  conv_decoder(param_set<T, B>& ps, const config& c, decoder_options o = {})
       : embed(ps, "decoder.embed", 4 * c.embed_dim, int64_t(c.patch) * c.patch * c.decoder_channels),
         conv1_w(declare(ps, "decoder.conv1.weight", shape{c.decoder_channels, c.decoder_channels, 3, 3},
                         init_kind::decoder_conv, true)),
@@ -31,10 +41,16 @@ struct conv_decoder {
         conv2_b(declare(ps, "decoder.conv2.bias", shape{1}, init_kind::zeros, false)),
         patch(c.patch),
         channels(c.decoder_channels),
-        image_size(c.image_size) {}
+        image_size(c.image_size) {
+    if (o.pixel_skip)
+      skip_w = declare(ps, "decoder.skip.weight", shape{c.decoder_channels, pixel_skip_channels, 3, 3}, init_kind::zeros,
+                       true);
+  }
 
-  // feats: [Bt, S, G, 4D] → [Bt, S, H, W]
-  var<T, B> operator()(const var<T, B>& feats) const {
+  bool has_pixel_skip() const { return skip_w.set != nullptr; }
+
+  // feats: [Bt, S, G, 4D] → [Bt, S, H, W]; skip: [Bt·S, 3, H, W] with the pixel skip, else undefined.
+  var<T, B> operator()(const var<T, B>& feats, const var<T, B>& skip = {}) const {
     const shape& s = feats.shape();
     const int64_t grid = image_size / patch;
     MVG_CHECK(s.rank() == 4 && s[2] == grid * grid && s[3] == embed.in, "conv_decoder: features ", s.str(),
@@ -43,6 +59,12 @@ struct conv_decoder {
     auto x = ops::reshape(embed(feats), {bt * slots, grid, grid, patch * patch * channels});
     x = ops::pixel_shuffle(x, patch, channels);
     x = ops::conv2d(x, conv1_w(), conv1_b(), {1, 1});
+    if (has_pixel_skip()) {
+      const shape want{bt * slots, pixel_skip_channels, image_size, image_size};
+      MVG_CHECK(skip.value().defined() && skip.shape() == want, "conv_decoder: the pixel skip needs [", bt * slots, ", ", pixel_skip_channels, ", ", image_size, ", ",
+                image_size, "] pixels");
+      x = ops::add(x, ops::conv2d(skip, skip_w(), static_cast<const var<T, B>*>(nullptr), {1, 1}));
+    }
     x = ops::gelu(ops::channel_layer_norm(x, norm_w(), norm_b(), T(1e-6)));
     x = ops::conv2d(x, conv2_w(), conv2_b(), {1, 0});
     return ops::reshape(x, {bt, slots, image_size, image_size});

@@ -2,6 +2,7 @@
 //   model<presets::tiny, cpu> net(seed);   // switch to the GPU by writing mvg::cuda instead of cpu
 //   model<presets::tiny, cpu> mae_net(seed, init_scheme::mae);   // MAE's init instead of timm's
 //   auto pred = net.forward(pixels, roles, token_mask, attention_kind::block_causal);
+//   model<presets::tiny, cpu> skip_net(seed, init_scheme::timm, {}, {.pixel_skip = true});  // nn/pixel_skip.hpp
 // forward() returns the decoder's prediction for every slot, or only for `decode_slots` (the
 // autoregressive objective needs just the image slots, which saves most of the decoder's cost).
 #pragma once
@@ -27,10 +28,11 @@ public:
   static constexpr config cfg = C;
 
   // position_heads: heads that attend to the same position in every slot from step 0
-  // (nn/position_heads.hpp; off by default).
-  explicit model(uint64_t seed = 0, init_scheme init = init_scheme::timm, nn::position_heads_options position_heads = {}) {
+  // (nn/position_heads.hpp; off by default). decoder: the pixel skip (nn/pixel_skip.hpp; off by default).
+  explicit model(uint64_t seed = 0, init_scheme init = init_scheme::timm, nn::position_heads_options position_heads = {},
+                 nn::decoder_options decoder = {}) {
     encoder_ = nn::vit_encoder<scalar, B>(params_, C);
-    decoder_ = nn::conv_decoder<scalar, B>(params_, C);
+    decoder_ = nn::conv_decoder<scalar, B>(params_, C, decoder);
     params_.allocate();
     params_.initialize(seed, init);
     nn::init_position_heads(params_, C, position_heads, seed);
@@ -52,8 +54,11 @@ public:
       }
       feats = parts.size() == 1 ? parts[0] : ops::concat(parts, 1);
     }
-    return decoder_(feats);
+    if (!decoder_.has_pixel_skip()) return decoder_(feats);
+    return decoder_(feats, nn::pixel_skip_input(pixels, kind, decode_slots));
   }
+
+  nn::decoder_options decoder_options() const { return {.pixel_skip = decoder_.has_pixel_skip()}; }
 
   param_set<scalar, B>& parameters() { return params_; }
   const param_set<scalar, B>& parameters() const { return params_; }

@@ -81,8 +81,8 @@ inline std::vector<int> classes_present(const label_map& l) { return prompt_clas
 // Random coloring: distinct palette levels for `classes`, drawn without replacement.
 inline color_mapping random_mapping(const std::vector<int>& classes, rng& g, const palette& p = {}) {
   MVG_CHECK(static_cast<int>(classes.size()) <= p.levels, "random coloring: the prompts show ", classes.size(),
-            " classes, more than the palette's ", p.levels, " gray levels; binary coloring takes any number "
-            "(one pass per class: mvg_infer --coloring binary)");
+            " classes, more than the palette's ", p.levels, " gray levels; per-class and binary coloring take any "
+            "number (one pass per class: mvg_infer --coloring per-class or --coloring binary)");
   std::vector<int> idx(static_cast<size_t>(p.levels));
   for (int i = 0; i < p.levels; ++i) idx[i] = i;
   color_mapping m;
@@ -177,6 +177,48 @@ inline label_map merge_per_class(const std::vector<color_image>& preds, const st
 // highest prediction if that exceeds 0.5.
 inline label_map merge_binary(const std::vector<color_image>& preds, const std::vector<int>& classes) {
   return merge_per_class(preds, classes, std::vector<float>(classes.size(), 1.f));
+}
+
+// One query's forward passes, as mvg_infer (objectives::segment) and mvg_eval (eval::model_segmenter)
+// both answer it: one pass under one mapping (random, pre-defined), or one pass per class of the
+// prompts (binary at level 1; random with one_class_per_pass at a random level each), merged.
+struct coloring_passes {
+  std::vector<int> classes;          // the prompts' classes, ascending
+  std::vector<color_mapping> maps;   // one per pass
+  bool per_class = false;
+
+  // How a pass colors its prompt labels: a per-class pass shows its one class on background.
+  color_image colorize_prompt(const label_map& l, std::size_t pass) const { return colorize(l, maps[pass], per_class); }
+  // The passes' predictions, in pass order → one label map.
+  label_map merge(const std::vector<color_image>& preds) const {
+    MVG_CHECK(preds.size() == maps.size() && !maps.empty(), "coloring_passes: ", preds.size(), " predictions for ",
+              maps.size(), " passes");
+    if (!per_class) return decode(preds[0], maps[0]);
+    std::vector<float> levels;
+    for (std::size_t k = 0; k < classes.size(); ++k) levels.push_back(maps[k].color_of(classes[k]));
+    return merge_per_class(preds, classes, levels);
+  }
+};
+
+// The passes for `classes` under a scheme; random draws from g (one mapping, or one per class in
+// order). Pre-defined coloring needs the dataset's table: pass its mapping as `predefined`.
+inline coloring_passes plan_passes(std::vector<int> classes, coloring_scheme scheme, bool one_class_per_pass, rng& g,
+                                   const palette& p = {}, const color_mapping* predefined = nullptr) {
+  coloring_passes out;
+  out.classes = std::move(classes);
+  out.per_class = scheme == coloring_scheme::binary ||
+                  (scheme == coloring_scheme::random && one_class_per_pass && !out.classes.empty());
+  if (scheme == coloring_scheme::predefined) {
+    MVG_CHECK(predefined != nullptr, "pre-defined coloring needs the dataset's class table (the checkpoint's "
+              "mvg.train.predefined_colors); binary or random coloring takes any prompt");
+    out.maps.push_back(*predefined);
+  } else if (out.per_class) {
+    for (int c : out.classes)
+      out.maps.push_back(scheme == coloring_scheme::binary ? binary_mapping(c) : random_mapping({c}, g, p));
+  } else {
+    out.maps.push_back(random_mapping(out.classes, g, p));
+  }
+  return out;
 }
 
 }  // namespace mvg::objectives

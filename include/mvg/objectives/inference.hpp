@@ -57,39 +57,34 @@ std::vector<data::image2d<float>> predict(const Model& m, const std::vector<samp
   return out;
 }
 
-// Segments `query` from prompt images and their label maps, with random coloring (one mapping for
-// every prompt, drawn from `g`) or binary coloring (one prediction per class present in the prompts,
-// as one batch).
+// Segments `query` from prompt images and their label maps (coloring_passes): one pass under one random
+// mapping drawn from `g`, or one pass per class present in the prompts (binary; random with
+// one_class_per_pass), batched 16 at a time (few forward passes, bounded memory) and merged.
 template <class Model>
 label_map segment(const Model& m, const std::vector<data::image2d<float>>& prompt_images,
                   const std::vector<label_map>& prompt_labels, const data::image2d<float>& query,
-                  coloring_scheme scheme, rng& g, inference_mode mode = inference_mode::autoregressive) {
+                  coloring_scheme scheme, rng& g, inference_mode mode = inference_mode::autoregressive,
+                  bool one_class_per_pass = false) {
   MVG_CHECK(!prompt_images.empty() && prompt_images.size() == prompt_labels.size(), "segment: ",
             prompt_images.size(), " prompt images for ", prompt_labels.size(), " prompt labels");
-  const std::vector<int> classes = prompt_classes(prompt_labels);
-  auto sample_for = [&](const color_mapping& map, bool others_to_background) {
-    sample s;
-    s.prompt_images = prompt_images;
-    for (const auto& l : prompt_labels) s.prompt_labels.push_back(colorize(l, map, others_to_background));
-    s.query = query;
-    return s;
-  };
-  if (classes.empty()) return xt::zeros<std::uint8_t>(query.shape());
-  if (scheme == coloring_scheme::binary) {
-    // One sample per class, batched 16 at a time: few forward passes, bounded memory.
-    std::vector<data::image2d<float>> preds;
-    for (std::size_t i = 0; i < classes.size(); i += 16) {
-      std::vector<sample> batch;
-      for (std::size_t j = i; j < std::min(classes.size(), i + 16); ++j)
-        batch.push_back(sample_for(binary_mapping(classes[j]), true));
-      for (auto& p : predict(m, batch, mode)) preds.push_back(std::move(p));
-    }
-    return merge_binary(preds, classes);
-  }
-  MVG_CHECK(scheme == coloring_scheme::random, "segment: pre-defined coloring needs the dataset's class table; "
+  MVG_CHECK(scheme != coloring_scheme::predefined, "segment: pre-defined coloring needs the dataset's class table; "
             "use predict() with predefined_mapping()");
-  const color_mapping map = random_mapping(classes, g);
-  return decode(predict(m, std::vector<sample>{sample_for(map, false)}, mode)[0], map);
+  std::vector<int> classes = prompt_classes(prompt_labels);
+  if (classes.empty()) return xt::zeros<std::uint8_t>(query.shape());
+  const coloring_passes passes = plan_passes(std::move(classes), scheme, one_class_per_pass, g);
+  std::vector<data::image2d<float>> preds;
+  for (std::size_t i = 0; i < passes.maps.size(); i += 16) {
+    std::vector<sample> batch;
+    for (std::size_t k = i; k < std::min(passes.maps.size(), i + 16); ++k) {
+      sample s;
+      s.prompt_images = prompt_images;
+      for (const auto& l : prompt_labels) s.prompt_labels.push_back(passes.colorize_prompt(l, k));
+      s.query = query;
+      batch.push_back(std::move(s));
+    }
+    for (auto& p : predict(m, batch, mode)) preds.push_back(std::move(p));
+  }
+  return passes.merge(preds);
 }
 
 }  // namespace mvg::objectives
