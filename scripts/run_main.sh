@@ -33,7 +33,8 @@ resume=()
 # --set-weights: the sets only the prompt can decide get twice the segmentation steps (S2-regions 0.30 ->
 # 0.32, held-out classes +0.01 / +0.02 over three seeds, U1 -0.02 / -0.03; docs/results.md).
 # --pixel-skip: the decoder also reads the query image and the prompt pair at full resolution (not in the
-# paper; S3 0.29 -> 0.36, S2-regions 0.32 -> 0.38, denoising +2 dB, inpaint-ch2 -2 dB; docs/results.md, "Pixel skip").
+# paper; over three seeds S3 0.28 -> 0.35, S2-regions 0.32 -> 0.38, U2 0.69 -> 0.73, denoising +2 dB,
+# inpaint-ch2 -2.4 dB; docs/results.md, "Pixel skip").
 go ./build/examples/mvg_train --out "$run" --steps "$steps" --seed 0 --ar-share denoising=1,synthesis=1 \
   --position-heads 1 --set-weights S2-regions=2,S3=2,S2-lobes=2 --pixel-skip --precision bf16 "${resume[@]}"
 # --coloring per-class: a prompt with several classes is answered one class per pass (each at a random
