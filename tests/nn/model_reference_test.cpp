@@ -13,8 +13,7 @@
 using namespace mvg;
 
 namespace {
-constexpr config ref_cfg{.image_size = 16, .patch = 4, .embed_dim = 32, .depth = 4, .heads = 2, .mlp_ratio = 4,
-                         .decoder_channels = 8};
+constexpr config ref_cfg = test::reference_model_cfg;
 using model_t = model<ref_cfg, test_backend>;
 using ftensor = tensor<float, test_backend>;
 using fvar = var<float, test_backend>;

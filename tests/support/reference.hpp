@@ -5,8 +5,13 @@
 #include <vector>
 
 #include "mvg/io/safetensors.hpp"
+#include "mvg/nn/config.hpp"
 
 namespace mvg::test {
+
+// The model size of model_small.safetensors and model_pixel_skip.safetensors (make_model_reference.py's CONFIG).
+inline constexpr config reference_model_cfg{.image_size = 16, .patch = 4, .embed_dim = 32, .depth = 4, .heads = 2,
+                                            .mlp_ratio = 4, .decoder_channels = 8};
 
 inline std::string reference_path(const std::string& file) { return std::string(MVG_SOURCE_DIR) + "/tests/reference/" + file; }
 
