@@ -84,7 +84,8 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
       // Nothing prompted: background. Random coloring still passes it, so that batches (and their
       // results) stay those of earlier versions.
       if (classes.empty() && o.coloring != objectives::coloring_scheme::random) continue;
-      rng g(o.seed ^ (0x9E3779B97F4A7C15ull * (q.index + 1)) ^ std::hash<std::string>{}(q.set->name + "/" + q.task->name));
+      rng g(o.seed ^ (0x9E3779B97F4A7C15ull * (q.index + 1)) ^
+            std::hash<std::string>{}(q.set->name + "/" + q.task->name));
       objectives::color_mapping fixed;
       if (o.coloring == objectives::coloring_scheme::predefined) fixed = o.predefined.mapping(*q.set, *q.task, classes);
       passes[i] = objectives::plan_passes(std::move(classes), o.coloring, o.one_class_per_pass, g, o.colors, &fixed);

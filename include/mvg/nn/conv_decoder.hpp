@@ -43,8 +43,8 @@ struct conv_decoder {
         channels(c.decoder_channels),
         image_size(c.image_size) {
     if (o.pixel_skip)
-      skip_w = declare(ps, "decoder.skip.weight", shape{c.decoder_channels, pixel_skip_channels, 3, 3}, init_kind::zeros,
-                       true);
+      skip_w = declare(ps, "decoder.skip.weight", shape{c.decoder_channels, pixel_skip_channels, 3, 3},
+                       init_kind::zeros, true);
   }
 
   bool has_pixel_skip() const { return skip_w.set != nullptr; }
@@ -61,8 +61,8 @@ struct conv_decoder {
     x = ops::conv2d(x, conv1_w(), conv1_b(), {1, 1});
     if (has_pixel_skip()) {
       const shape want{bt * slots, pixel_skip_channels, image_size, image_size};
-      MVG_CHECK(skip.value().defined() && skip.shape() == want, "conv_decoder: the pixel skip needs [", bt * slots, ", ", pixel_skip_channels, ", ", image_size, ", ",
-                image_size, "] pixels");
+      MVG_CHECK(skip.value().defined() && skip.shape() == want, "conv_decoder: the pixel skip needs ", want.str(),
+                " pixels");
       x = ops::add(x, ops::conv2d(skip, skip_w(), static_cast<const var<T, B>*>(nullptr), {1, 1}));
     }
     x = ops::gelu(ops::channel_layer_norm(x, norm_w(), norm_b(), T(1e-6)));

@@ -29,8 +29,8 @@ public:
 
   // position_heads: heads that attend to the same position in every slot from step 0
   // (nn/position_heads.hpp; off by default). decoder: the pixel skip (nn/pixel_skip.hpp; off by default).
-  explicit model(uint64_t seed = 0, init_scheme init = init_scheme::timm, nn::position_heads_options position_heads = {},
-                 nn::decoder_options decoder = {}) {
+  explicit model(uint64_t seed = 0, init_scheme init = init_scheme::timm,
+                 nn::position_heads_options position_heads = {}, nn::decoder_options decoder = {}) {
     encoder_ = nn::vit_encoder<scalar, B>(params_, C);
     decoder_ = nn::conv_decoder<scalar, B>(params_, C, decoder);
     params_.allocate();
