@@ -110,8 +110,9 @@ void parameter_entries(const param_set<T, B>& ps, std::vector<float>& f32, std::
 inline nn::decoder_options decoder_options_of(const safetensors_file& f) {
   return {.pixel_skip = f.contains("decoder.skip.weight") || f.contains("model.decoder.skip.weight")};
 }
-inline nn::decoder_options decoder_options_of(const std::string& path) {
-  return decoder_options_of(safetensors_file::read(path));
+inline nn::decoder_options decoder_options_of(const std::string& path) {  // the header alone
+  const auto header = safetensors_file::read_header(path);
+  return {.pixel_skip = header.contains("decoder.skip.weight") || header.contains("model.decoder.skip.weight")};
 }
 
 // Writes the parameters (as float32) with the config and extra metadata, atomically.

@@ -57,6 +57,11 @@ public:
   // The metadata alone: the 8-byte length and the JSON header are read, the tensors are not (a
   // program learns a checkpoint's size before it loads the weights, without reading them twice).
   static std::map<std::string, std::string> read_metadata(const std::string& path) {
+    return metadata_of(read_header(path), path);
+  }
+
+  // The 8-byte length and the JSON header, parsed; the tensors are not read.
+  static nlohmann::json read_header(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     MVG_CHECK(in, path, ": cannot open safetensors file");
     in.seekg(0, std::ios::end);
@@ -68,7 +73,7 @@ public:
     bytes.resize(8 + n);
     in.read(bytes.data() + 8, static_cast<std::streamsize>(n));
     MVG_CHECK(in.gcount() == static_cast<std::streamsize>(n), path, ": short read");
-    return metadata_of(parse_header(path, bytes, n), path);
+    return parse_header(path, bytes, n);
   }
 
   static safetensors_file parse(const std::string& path, std::string bytes) {

@@ -58,8 +58,6 @@ public:
     return decoder_(feats, nn::pixel_skip_input(pixels, kind, decode_slots));
   }
 
-  nn::decoder_options decoder_options() const { return {.pixel_skip = decoder_.has_pixel_skip()}; }
-
   param_set<scalar, B>& parameters() { return params_; }
   const param_set<scalar, B>& parameters() const { return params_; }
 
