@@ -40,8 +40,9 @@ void gemm_bf16_emulated(const gemm_args& g, float alpha, const float* a, const f
   thread_local std::vector<float> pa, pb;
   pa.resize(static_cast<std::size_t>(sa.packed_size()));
   pb.resize(static_cast<std::size_t>(sb.packed_size()));
-  pack_operand(sa, a, pa.data(), round_to_bf16);
-  pack_operand(sb, b, pb.data(), round_to_bf16);
+  const auto round = [](float x) { return round_to_bf16(x); };
+  pack_operand(sa, a, pa.data(), round);
+  pack_operand(sb, b, pb.data(), round);
   gemm_args p = g;
   p.lda = sa.cols;
   p.ldb = sb.cols;

@@ -152,8 +152,11 @@ inline bool gemm_bf16_onednn(const gemm_args& g, float alpha, const float* a, co
   thread_local std::vector<uint16_t> pa, pb;
   pa.resize(static_cast<std::size_t>(sa.packed_size()));
   pb.resize(static_cast<std::size_t>(sb.packed_size()));
-  pack_operand(sa, a, pa.data(), bf16_bits);
-  pack_operand(sb, b, pb.data(), bf16_bits);
+  // A lambda, not the function's address: the conversion inlines and vectorises (through a pointer it
+  // was a call per element, 38% of a bf16 training step).
+  const auto to_bf16 = [](float x) { return bf16_bits(x); };
+  pack_operand(sa, a, pa.data(), to_bf16);
+  pack_operand(sb, b, pb.data(), to_bf16);
   memory am(a_md, eng, pa.data()), bm(b_md, eng, pb.data()), cm(c_md, eng, c);
   dnnl::stream s(eng);
   dnnl::matmul(pd).execute(s, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
