@@ -135,6 +135,9 @@ var<T, B> attention(const var<T, B>& qkv, int64_t heads, const attention_mask<T,
           T* drow = dpp + r * t;
           const T* prow = p + r * t;
           T dot = 0;
+#if defined(_OPENMP) && !defined(__CUDA_ARCH__)
+#pragma omp simd reduction(+ : dot)
+#endif
           for (int64_t j = 0; j < t; ++j) dot += drow[j] * prow[j];
           for (int64_t j = 0; j < t; ++j) drow[j] = prow[j] * (drow[j] - dot);
         },
