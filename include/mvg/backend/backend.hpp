@@ -38,6 +38,14 @@ struct gemm_args {
   bool multiplies() const { return m > 0 && n > 0 && k > 0 && batch > 0; }
 };
 
+// A 2-D convolution's geometry: input [n, cin, h, w], weight [cout, cin, kh, kw], output [n, cout, oh, ow],
+// all NCHW. A backend may run convolutions itself (Backend::conv2d_forward / _backward_data /
+// _backward_weights, each returning false where it does not); ops/conv2d.hpp lowers them to im2col and
+// gemm otherwise.
+struct conv_args {
+  int64_t n = 0, cin = 0, h = 0, w = 0, cout = 0, kh = 0, kw = 0, stride = 1, pad = 0, oh = 0, ow = 0;
+};
+
 namespace detail {
 // One gemm operand as stored: `rows` x `cols` at leading dimension `ld`, `batch` copies `stride` apart
 // (stride 0: one matrix shared by every product of the batch). `replicate`: a consumer that cannot

@@ -1,7 +1,8 @@
 // mvg/ops/conv2d.hpp: 2-D convolution (cross-correlation, as torch.nn.functional.conv2d) as one node.
 //   x: [N, Cin, H, W], weight: [Cout, Cin, kh, kw], bias: [Cout] or absent → [N, Cout, OH, OW]
-//   OH = (H + 2·pad − kh)/stride + 1. Lowered to im2col + one GEMM per image; images are
-//   processed in chunks so the column buffer stays bounded (≤ 2^24 elements).
+//   OH = (H + 2·pad − kh)/stride + 1. Run by the backend where it has convolutions of its own (the CPU's
+//   oneDNN ones in bf16), else lowered to im2col + one GEMM per image; images are processed in chunks
+//   so the column buffer stays bounded (≤ 2^24 elements).
 #pragma once
 #include <algorithm>
 
@@ -17,6 +18,7 @@ struct conv2d_params {
 namespace detail {
 struct conv_geometry {
   int64_t n, cin, h, w, cout, kh, kw, stride, pad, oh, ow;
+  conv_args args() const { return {n, cin, h, w, cout, kh, kw, stride, pad, oh, ow}; }
   int64_t k() const { return cin * kh * kw; }
   int64_t ohw() const { return oh * ow; }
   // Output columns [lo, hi) whose input column ox·stride − pad + kx lies inside the image.
@@ -117,6 +119,26 @@ void col2im_add(const conv_geometry& g, ptr<const T, B> dcol, int64_t n0, int64_
 inline int64_t conv_chunk(const conv_geometry& g) {
   return std::clamp<int64_t>((int64_t{1} << 24) / std::max<int64_t>(g.k() * g.ohw(), 1), 1, g.n);
 }
+// The backend's own convolutions (backend.hpp's conv_args), where it has them and takes this one;
+// false sends the caller to im2col + gemm.
+template <class T, backend B>
+bool backend_conv_forward(const conv_geometry& g, ptr<const T, B> x, ptr<const T, B> w, ptr<T, B> y) {
+  if constexpr (requires { B::conv2d_forward(g.args(), x, w, y); })
+    return B::conv2d_forward(g.args(), x, w, y);
+  return false;
+}
+template <class T, backend B>
+bool backend_conv_backward_data(const conv_geometry& g, ptr<const T, B> gy, ptr<const T, B> w, ptr<T, B> gx) {
+  if constexpr (requires { B::conv2d_backward_data(g.args(), gy, w, gx); })
+    return B::conv2d_backward_data(g.args(), gy, w, gx);
+  return false;
+}
+template <class T, backend B>
+bool backend_conv_backward_weights(const conv_geometry& g, ptr<const T, B> x, ptr<const T, B> gy, ptr<T, B> gw) {
+  if constexpr (requires { B::conv2d_backward_weights(g.args(), x, gy, gw); })
+    return B::conv2d_backward_weights(g.args(), x, gy, gw);
+  return false;
+}
 }  // namespace detail
 
 template <class T, backend B>
@@ -140,7 +162,7 @@ var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
   // A 1×1, stride-1, unpadded convolution's column matrix is the input itself: no im2col copy.
   const bool pointwise = g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0;
   const int64_t chunk = pointwise ? g.n : detail::conv_chunk(g), kk = g.k(), ohw = g.ohw();
-  {
+  if (pointwise || !detail::backend_conv_forward<T, B>(g, x.value().data(), weight.value().data(), y.data())) {
     tensor<T, B> col = pointwise ? tensor<T, B>() : tensor<T, B>(shape{chunk * kk * ohw});
     for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
       const int64_t cnt = std::min(chunk, g.n - n0);
@@ -150,6 +172,8 @@ var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
       detail::dense_gemm<T, B>(false, false, g.cout, ohw, kk, weight.value().data(), cp, y.data() + n0 * g.cout * ohw,
                                T(0), cnt, 0, kk * ohw, g.cout * ohw);
     }
+  }
+  {
     if (bias) {
       const auto bp = bias->value().data();
       const auto yp = y.data();
@@ -193,17 +217,21 @@ var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
                                  g.cout * ohw, kk * ohw);
       return;
     }
+    // The backend's own convolutions where it has them; what they do not take goes through im2col.
+    const bool need_w = ws && !detail::backend_conv_backward_weights<T, B>(g, xv.data(), gy, ws->get().data());
+    const bool need_x = xs && !detail::backend_conv_backward_data<T, B>(g, gy, wv.data(), xs->get().data());
+    if (!need_w && !need_x) return;
     tensor<T, B> col(shape{chunk * kk * ohw});
     for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
       const int64_t cnt = std::min(chunk, g.n - n0);
-      if (ws) {
+      if (need_w) {
         detail::im2col<T, B>(g, xv.data(), n0, cnt, col.data());
         // dW += dy[i] · col[i]ᵀ, one image after another (they all add into dW).
         for (int64_t i = 0; i < cnt; ++i)
           detail::dense_gemm<T, B>(false, true, g.cout, kk, ohw, gy + (n0 + i) * g.cout * ohw, col.data() + i * kk * ohw,
                                    ws->get().data(), T(1));
       }
-      if (xs) {
+      if (need_x) {
         // dcol[i] = Wᵀ · dy[i], then scattered back onto the input pixels.
         detail::dense_gemm<T, B>(true, false, kk, ohw, g.cout, wv.data(), gy + n0 * g.cout * ohw, col.data(), T(0), cnt,
                                  0, g.cout * ohw, kk * ohw);

@@ -18,6 +18,7 @@
 #include "mvg/backend/block_pool.hpp"
 #include "mvg/backend/cpu/adamw.hpp"
 #include "mvg/backend/cpu/gelu.hpp"
+#include "mvg/backend/cpu/onednn_conv.hpp"
 #include "mvg/backend/cpu/onednn_gemm.hpp"
 #include "mvg/backend/precision.hpp"
 #include "mvg/core/error.hpp"
@@ -179,6 +180,30 @@ struct cpu {
       gemm_eigen(g, alpha, a, b, beta, c);
     }
   }
+
+  // Convolutions of their own (backend.hpp's conv_args): bf16 through oneDNN's convolution primitives
+  // where the products run bf16 on bf16 hardware (backend/cpu/onednn_conv.hpp); false otherwise, and
+  // ops/conv2d.hpp takes im2col + gemm (fp32, double, the emulation: their numbers unchanged).
+  // y = conv(x, w); gx += its input gradient; gw += its weight gradient.
+  template <class T>
+  static bool conv2d_forward(const conv_args& a, const T* x, const T* w, T* y) {
+    if constexpr (std::is_same_v<T, float>)
+      return direct_conv() && detail::conv2d_forward_onednn(a, x, w, y);
+    return false;
+  }
+  template <class T>
+  static bool conv2d_backward_data(const conv_args& a, const T* gy, const T* w, T* gx) {
+    if constexpr (std::is_same_v<T, float>)
+      return direct_conv() && detail::conv2d_backward_data_onednn(a, gy, w, gx);
+    return false;
+  }
+  template <class T>
+  static bool conv2d_backward_weights(const conv_args& a, const T* x, const T* gy, T* gw) {
+    if constexpr (std::is_same_v<T, float>)
+      return direct_conv() && detail::conv2d_backward_weights_onednn(a, x, gy, gw);
+    return false;
+  }
+  static bool direct_conv() { return effective_precision() == mvg::precision::bf16 && detail::onednn_has_bf16(); }
 
   // The fp32 product, whatever the precision setting: oneDNN's sgemm, or Eigen's where mvg has no
   // oneDNN or MVG_CPU_GEMM=eigen asks for it.
