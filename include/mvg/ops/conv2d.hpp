@@ -16,9 +16,8 @@ struct conv2d_params {
 };
 
 namespace detail {
-struct conv_geometry {
-  int64_t n, cin, h, w, cout, kh, kw, stride, pad, oh, ow;
-  conv_args args() const { return {n, cin, h, w, cout, kh, kw, stride, pad, oh, ow}; }
+// The backend's conv_args (the geometry a backend's own convolutions take), with what im2col derives.
+struct conv_geometry : conv_args {
   int64_t k() const { return cin * kh * kw; }
   int64_t ohw() const { return oh * ow; }
   // Output columns [lo, hi) whose input column ox·stride − pad + kx lies inside the image.
@@ -123,20 +122,20 @@ inline int64_t conv_chunk(const conv_geometry& g) {
 // false sends the caller to im2col + gemm.
 template <class T, backend B>
 bool backend_conv_forward(const conv_geometry& g, ptr<const T, B> x, ptr<const T, B> w, ptr<T, B> y) {
-  if constexpr (requires { B::conv2d_forward(g.args(), x, w, y); })
-    return B::conv2d_forward(g.args(), x, w, y);
+  if constexpr (requires { B::conv2d_forward(g, x, w, y); })
+    return B::conv2d_forward(g, x, w, y);
   return false;
 }
 template <class T, backend B>
 bool backend_conv_backward_data(const conv_geometry& g, ptr<const T, B> gy, ptr<const T, B> w, ptr<T, B> gx) {
-  if constexpr (requires { B::conv2d_backward_data(g.args(), gy, w, gx); })
-    return B::conv2d_backward_data(g.args(), gy, w, gx);
+  if constexpr (requires { B::conv2d_backward_data(g, gy, w, gx); })
+    return B::conv2d_backward_data(g, gy, w, gx);
   return false;
 }
 template <class T, backend B>
 bool backend_conv_backward_weights(const conv_geometry& g, ptr<const T, B> x, ptr<const T, B> gy, ptr<T, B> gw) {
-  if constexpr (requires { B::conv2d_backward_weights(g.args(), x, gy, gw); })
-    return B::conv2d_backward_weights(g.args(), x, gy, gw);
+  if constexpr (requires { B::conv2d_backward_weights(g, x, gy, gw); })
+    return B::conv2d_backward_weights(g, x, gy, gw);
   return false;
 }
 }  // namespace detail
@@ -151,7 +150,7 @@ var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
             " expects ", ws_[1]);
   MVG_CHECK(prm.stride >= 1 && prm.padding >= 0, "conv2d: stride ", prm.stride, " / padding ", prm.padding,
             " invalid");
-  detail::conv_geometry g{xs_[0], xs_[1], xs_[2], xs_[3], ws_[0], ws_[2], ws_[3], prm.stride, prm.padding, 0, 0};
+  detail::conv_geometry g{{xs_[0], xs_[1], xs_[2], xs_[3], ws_[0], ws_[2], ws_[3], prm.stride, prm.padding, 0, 0}};
   MVG_CHECK(g.h + 2 * g.pad >= g.kh && g.w + 2 * g.pad >= g.kw, "conv2d: kernel ", ws_.str(),
             " larger than padded input ", xs_.str());
   g.oh = (g.h + 2 * g.pad - g.kh) / g.stride + 1;
@@ -173,20 +172,18 @@ var<T, B> conv2d(const var<T, B>& x, const var<T, B>& weight, const var<T, B>* b
                                T(0), cnt, 0, kk * ohw, g.cout * ohw);
     }
   }
-  {
-    if (bias) {
-      const auto bp = bias->value().data();
-      const auto yp = y.data();
-      const int64_t cout = g.cout;
-      if constexpr (massively_parallel<B>()) {
-        B::parallel_for(y.numel(), [=] MVG_HD(int64_t i, const T* bp, T* yp) { yp[i] += bp[(i / ohw) % cout]; }, bp, yp);
-      } else {  // one output plane per iteration: a constant added along a contiguous row
-        B::parallel_for_heavy(g.n * cout, [=](int64_t plane) {
-          T* row = yp + plane * ohw;
-          const T b = bp[plane % cout];
-          for (int64_t p = 0; p < ohw; ++p) row[p] += b;
-        });
-      }
+  if (bias) {
+    const auto bp = bias->value().data();
+    const auto yp = y.data();
+    const int64_t cout = g.cout;
+    if constexpr (massively_parallel<B>()) {
+      B::parallel_for(y.numel(), [=] MVG_HD(int64_t i, const T* bp, T* yp) { yp[i] += bp[(i / ohw) % cout]; }, bp, yp);
+    } else {  // one output plane per iteration: a constant added along a contiguous row
+      B::parallel_for_heavy(g.n * cout, [=](int64_t plane) {
+        T* row = yp + plane * ohw;
+        const T b = bp[plane % cout];
+        for (int64_t p = 0; p < ohw; ++p) row[p] += b;
+      });
     }
   }
   const bool rec = bias ? autograd::should_record(x, weight, *bias) : autograd::should_record(x, weight);

@@ -19,7 +19,7 @@ namespace detail {
 // e^x for x ≤ 0 (a softmax's x − max) in float without a libm call, so that a row's loop vectorises
 // (std::exp was a scalar call per score: 17% of the tiny preset's inference at batch 8 on an AVX-512
 // Xeon). Cody-Waite reduction x = n·ln2 + r with n rounded by the 1.5·2^23 trick (no floor call), then
-// Cephes' expf polynomial: within 2 ulp of std::exp over the range (tests/ops/softmax_test.cpp). Below
+// Cephes' expf polynomial: within 2 ulp of std::exp over the range (tests/ops/softmax_exp_test.cpp). Below
 // −87.3 the result would be denormal: 0, as a masked −inf must give exactly; NaN stays NaN. Double
 // (the gradient checks) and device code keep std::exp.
 template <class T>

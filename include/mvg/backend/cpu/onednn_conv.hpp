@@ -12,6 +12,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "mvg/backend/backend.hpp"
@@ -86,82 +87,80 @@ inline dnnl::memory onednn_packed(const dnnl::memory::desc& want, dnnl::memory p
   return m;
 }
 
+// The descriptor `make()` builds, if oneDNN has a kernel of its own for it (else none: the caller declines).
+template <class PD, class Make>
+std::optional<PD> onednn_native_pd(Make make) {
+  try {
+    PD pd = make();
+    if (onednn_conv_native(pd.impl_info_str())) return pd;
+  } catch (const dnnl::error&) {
+  }
+  return std::nullopt;
+}
+
+// Runs a convolution primitive on its two packed operands into a scratch result laid out as `result`, then
+// reorders that into the caller's plain fp32 tensor `out`: overwriting it (beta 0) or adding into it (beta 1).
+inline void onednn_conv_run(const dnnl::primitive& prim, int arg_a, const dnnl::memory& a, int arg_b,
+                            const dnnl::memory& b, int arg_result, const dnnl::memory::desc& result, dnnl::memory out,
+                            float beta) {
+  dnnl::memory r(result, onednn_engine(), onednn_scratch(2, result.get_size()));
+  dnnl::stream s(onednn_engine());
+  prim.execute(s, {{arg_a, a}, {arg_b, b}, {arg_result, r}});
+  s.wait();
+  onednn_reorder(r, out, beta);
+}
+
 // y = conv(x, w), x [N, Cin, H, W], w [Cout, Cin, kh, kw], y [N, Cout, OH, OW] (overwritten; no bias).
 inline bool conv2d_forward_onednn(const conv_args& a, const float* x, const float* w, float* y) {
-  dnnl::convolution_forward::primitive_desc pd;
-  try {
-    pd = onednn_conv_forward_pd(a);
-  } catch (const dnnl::error&) {
-    return false;
-  }
-  if (!onednn_conv_native(pd.impl_info_str())) return false;
+  using pd_t = dnnl::convolution_forward::primitive_desc;
+  const std::optional<pd_t> pd = onednn_native_pd<pd_t>([&] { return onednn_conv_forward_pd(a); });
+  if (!pd) return false;
   const auto d = onednn_conv_dims(a);
-  dnnl::memory xs = onednn_packed(pd.src_desc(), onednn_plain(d.src, x), 0);
-  dnnl::memory ws = onednn_packed(pd.weights_desc(), onednn_plain(d.weights, w), 1);
-  dnnl::memory ys(pd.dst_desc(), onednn_engine(), onednn_scratch(2, pd.dst_desc().get_size()));
-  dnnl::stream s(onednn_engine());
-  dnnl::convolution_forward(pd).execute(s, {{DNNL_ARG_SRC, xs}, {DNNL_ARG_WEIGHTS, ws}, {DNNL_ARG_DST, ys}});
-  s.wait();
-  dnnl::memory yp = onednn_plain(d.dst, y);
-  onednn_reorder(ys, yp);
+  onednn_conv_run(dnnl::convolution_forward(*pd), DNNL_ARG_SRC, onednn_packed(pd->src_desc(), onednn_plain(d.src, x), 0),
+                  DNNL_ARG_WEIGHTS, onednn_packed(pd->weights_desc(), onednn_plain(d.weights, w), 1), DNNL_ARG_DST,
+                  pd->dst_desc(), onednn_plain(d.dst, y), 0.f);
   return true;
 }
 
 // gx += conv's input gradient for output gradient gy.
 inline bool conv2d_backward_data_onednn(const conv_args& a, const float* gy, const float* w, float* gx) {
   using dnnl::memory;
+  using pd_t = dnnl::convolution_backward_data::primitive_desc;
   const auto d = onednn_conv_dims(a);
-  dnnl::convolution_backward_data::primitive_desc pd;
-  try {
+  const std::optional<pd_t> pd = onednn_native_pd<pd_t>([&] {
     const memory::desc dsrc(d.src, memory::data_type::f32, memory::format_tag::nhwc),
         wei(d.weights, memory::data_type::bf16, memory::format_tag::any),
         ddst(d.dst, memory::data_type::bf16, memory::format_tag::nhwc);
-    pd = dnnl::convolution_backward_data::primitive_desc(
-        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, dsrc, wei, ddst, d.strides,
-                                              d.padding, d.padding),
-        onednn_engine(), onednn_conv_forward_pd(a));
-  } catch (const dnnl::error&) {
-    return false;
-  }
-  if (!onednn_conv_native(pd.impl_info_str())) return false;
-  dnnl::memory gys = onednn_packed(pd.diff_dst_desc(), onednn_plain(d.dst, gy), 0);
-  dnnl::memory ws = onednn_packed(pd.weights_desc(), onednn_plain(d.weights, w), 1);
-  dnnl::memory gxs(pd.diff_src_desc(), onednn_engine(), onednn_scratch(2, pd.diff_src_desc().get_size()));
-  dnnl::stream s(onednn_engine());
-  dnnl::convolution_backward_data(pd).execute(
-      s, {{DNNL_ARG_DIFF_DST, gys}, {DNNL_ARG_WEIGHTS, ws}, {DNNL_ARG_DIFF_SRC, gxs}});
-  s.wait();
-  dnnl::memory gxp = onednn_plain(d.src, gx);
-  onednn_reorder(gxs, gxp, 1.f);
+    return pd_t(dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, dsrc, wei, ddst, d.strides,
+                                                      d.padding, d.padding),
+                onednn_engine(), onednn_conv_forward_pd(a));
+  });
+  if (!pd) return false;
+  onednn_conv_run(dnnl::convolution_backward_data(*pd), DNNL_ARG_DIFF_DST,
+                  onednn_packed(pd->diff_dst_desc(), onednn_plain(d.dst, gy), 0), DNNL_ARG_WEIGHTS,
+                  onednn_packed(pd->weights_desc(), onednn_plain(d.weights, w), 1), DNNL_ARG_DIFF_SRC,
+                  pd->diff_src_desc(), onednn_plain(d.src, gx), 1.f);
   return true;
 }
 
 // gw += conv's weight gradient for input x and output gradient gy.
 inline bool conv2d_backward_weights_onednn(const conv_args& a, const float* x, const float* gy, float* gw) {
   using dnnl::memory;
+  using pd_t = dnnl::convolution_backward_weights::primitive_desc;
   const auto d = onednn_conv_dims(a);
-  dnnl::convolution_backward_weights::primitive_desc pd;
-  try {
+  const std::optional<pd_t> pd = onednn_native_pd<pd_t>([&] {
     const memory::desc src(d.src, memory::data_type::bf16, memory::format_tag::nhwc),
         dwei(d.weights, memory::data_type::f32, memory::format_tag::any),
         ddst(d.dst, memory::data_type::bf16, memory::format_tag::nhwc);
-    pd = dnnl::convolution_backward_weights::primitive_desc(
-        dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src, dwei, ddst, d.strides,
-                                                 d.padding, d.padding),
-        onednn_engine(), onednn_conv_forward_pd(a));
-  } catch (const dnnl::error&) {
-    return false;
-  }
-  if (!onednn_conv_native(pd.impl_info_str())) return false;
-  dnnl::memory xs = onednn_packed(pd.src_desc(), onednn_plain(d.src, x), 0);
-  dnnl::memory gys = onednn_packed(pd.diff_dst_desc(), onednn_plain(d.dst, gy), 1);
-  dnnl::memory gws(pd.diff_weights_desc(), onednn_engine(), onednn_scratch(2, pd.diff_weights_desc().get_size()));
-  dnnl::stream s(onednn_engine());
-  dnnl::convolution_backward_weights(pd).execute(
-      s, {{DNNL_ARG_SRC, xs}, {DNNL_ARG_DIFF_DST, gys}, {DNNL_ARG_DIFF_WEIGHTS, gws}});
-  s.wait();
-  dnnl::memory gwp = onednn_plain(d.weights, gw);
-  onednn_reorder(gws, gwp, 1.f);
+    return pd_t(dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src, dwei, ddst,
+                                                         d.strides, d.padding, d.padding),
+                onednn_engine(), onednn_conv_forward_pd(a));
+  });
+  if (!pd) return false;
+  onednn_conv_run(dnnl::convolution_backward_weights(*pd), DNNL_ARG_SRC,
+                  onednn_packed(pd->src_desc(), onednn_plain(d.src, x), 0), DNNL_ARG_DIFF_DST,
+                  onednn_packed(pd->diff_dst_desc(), onednn_plain(d.dst, gy), 1), DNNL_ARG_DIFF_WEIGHTS,
+                  pd->diff_weights_desc(), onednn_plain(d.weights, gw), 1.f);
   return true;
 }
 
