@@ -19,6 +19,8 @@ struct eval_cli {
   std::size_t prompts = 0, max_queries = 0, examples = 4, dataset_axis = 2;
   std::vector<std::string> datasets;  // Decathlon / nnU-Net raw folders: their validation subjects
   std::uint64_t seed = 0;
+  float threshold = objectives::nearest_color_threshold;
+  std::string decoding = "nearest";
   int threads = 0;
   std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
 };
@@ -53,6 +55,10 @@ static void evaluate(const eval_cli& o, const std::string& preset) {
   MVG_CHECK(coloring != "predefined" || trained == "predefined", "--coloring predefined: ", o.checkpoint,
             " was trained with ", trained, " coloring and has no pre-defined class table");
   mo.one_class_per_pass = coloring == "per-class";
+  mo.threshold = o.threshold;
+  mo.prompt_area = o.decoding == "prompt-area";
+  MVG_CHECK(!mo.prompt_area || mo.one_class_per_pass || coloring == "binary", "--decoding prompt-area needs one pass "
+            "per class: --coloring per-class or binary (this run: ", coloring, ")");
   mo.coloring = objectives::coloring_of(mo.one_class_per_pass ? "random" : coloring,
                                         o.checkpoint + ": metadata 'mvg.train.coloring'");
   if (mo.coloring == objectives::coloring_scheme::predefined) {
@@ -151,6 +157,13 @@ int main(int argc, char** argv) {
                  "trained so)")
       ->check(CLI::IsMember({"auto", "random", "per-class", "binary", "predefined"}))
       ->capture_default_str();
+  app.add_option("--threshold", o.threshold, "segmentation decoding: a pixel is background unless its prediction "
+                 "exceeds this share of its class's gray level (0.5: the nearest color)")
+      ->check(CLI::Range(0.05, 0.99))->capture_default_str();
+  app.add_option("--decoding", o.decoding, "segmentation decoding: nearest (the nearest color, or --threshold) or "
+                 "prompt-area (per class, the threshold at which the prediction covers as many pixels as the prompts "
+                 "show, within [0.25, 0.9]; needs per-class or binary coloring)")
+      ->check(CLI::IsMember({"nearest", "prompt-area"}))->capture_default_str();
   app.add_option("--max-queries", o.max_queries, "score at most this many queries per task (0: all)");
   app.add_option("--examples", o.examples, "queries per set shown in the grids")->capture_default_str();
   app.add_option("--seed", o.seed, "seed of the random coloring")->capture_default_str();

@@ -88,6 +88,8 @@ static void train(const example::train_options& o, const std::string& preset) {
   so.set_weight = set_weights;
   so.augment = o.augment;
   so.self_prompt_share = o.self_prompts;
+  so.background_weight = float(o.background_weight);
+  so.synthetic_share = o.synthetic_regions;
   so.support_sets = example::split_list(o.support_of);
   so.coloring = objectives::coloring_of(o.coloring, "--coloring");
   // From the loaded sets, which --tasks and --dataset fix for a run, so a resumed run rebuilds the same table.

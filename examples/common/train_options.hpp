@@ -24,6 +24,8 @@ struct train_options {
   std::string task_share;  // the task-kind mixture over the paper's (segmentation 0.5)
   std::string set_weights; // segmentation set draw weights, "S2-regions=3,S3=3" (others 1)
   bool augment = false;    // independent augmentation of segmentation prompts and query
+  double background_weight = 0.1;  // loss weight of segmentation's background pixels (objectives/sample.hpp)
+  double synthetic_regions = 0.0;  // segmentation samples whose class is a random region (objectives/task_sampler.hpp)
   double self_prompts = 0.0;      // share of segmentation samples prompted by themselves (objectives/task_sampler.hpp)
   double seg_first_weight = 1.0;  // weight of segmentation's no-prompt AR prediction (objectives/autoregressive.hpp)
   std::string init = "timm";  // weight init scheme: timm or mae (docs/design.md, "init")
@@ -57,7 +59,9 @@ struct train_options {
             {"freeze", freeze},
             {"lr_scale", ob::format_lr_scales(ob::parse_lr_scales(lr_scale, "--lr-scale"))},
             {"position_heads", std::to_string(position_heads)}, {"coloring", coloring},
-            {"pixel_skip", pixel_skip ? "1" : "0"}, {"dataset_axis", std::to_string(dataset_axis)}};
+            {"pixel_skip", pixel_skip ? "1" : "0"}, {"dataset_axis", std::to_string(dataset_axis)},
+            {"background_weight", std::to_string(background_weight)},
+            {"synthetic_regions", std::to_string(synthetic_regions)}};
   }
   std::string dataset_list() const {
     std::string s;
@@ -73,6 +77,10 @@ struct train_options {
     MVG_CHECK(o.seg_first_weight >= 0 && o.seg_first_weight <= 1, "--seg-first-weight ", o.seg_first_weight,
               " must lie in [0, 1]");
     MVG_CHECK(o.self_prompts >= 0 && o.self_prompts <= 1, "--self-prompts ", o.self_prompts, " must lie in [0, 1]");
+    MVG_CHECK(o.synthetic_regions >= 0 && o.synthetic_regions <= 1, "--synthetic-regions ", o.synthetic_regions,
+              " must lie in [0, 1]");
+    MVG_CHECK(o.background_weight > 0 && o.background_weight <= 1, "--background-weight ", o.background_weight,
+              " must lie in (0, 1]");
     MVG_CHECK(o.finetune.empty() || o.start_from.empty(), "--finetune and --start-from both name a checkpoint to "
               "start from: pass one (--finetune: the encoder only; --start-from: every weight)");
     MVG_CHECK(o.dataset_axis >= 0 && o.dataset_axis <= 2, "--dataset-axis ", o.dataset_axis, " must be 0, 1 or 2");
@@ -152,6 +160,11 @@ struct train_options {
         ->check(CLI::IsMember({"random", "binary", "predefined"}))
         ->capture_default_str();
     app.add_option("--precision", o.precision, example::precision_help())->capture_default_str();
+    app.add_option("--synthetic-regions", o.synthetic_regions, "share of segmentation samples whose class is a random "
+                   "region of the scan (a 3-D Voronoi cell cut to an intensity band), new every draw, so that only "
+                   "reading the prompt finds it")->capture_default_str();
+    app.add_option("--background-weight", o.background_weight, "loss weight of a segmentation label's background "
+                   "pixels, foreground 1 (the released code's 0.1)")->capture_default_str();
     app.add_option("--until", o.until, "stop after this step (a partial run that --resume continues)");
   }
 };
@@ -164,7 +177,8 @@ inline std::map<std::string, std::string> defaults_of_older_states() {
           {"set_weights", ""}, {"min_prompt_distance", "0"}, {"augment", "0"},
           {"seg_first_weight", std::to_string(1.0)}, {"datasets", ""}, {"dataset_axis", "2"},
           {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}, {"freeze", ""},
-          {"lr_scale", ""}, {"position_heads", "0"}, {"coloring", "random"}, {"pixel_skip", "0"}};
+          {"lr_scale", ""}, {"position_heads", "0"}, {"coloring", "random"}, {"pixel_skip", "0"},
+          {"background_weight", std::to_string(0.1)}, {"synthetic_regions", std::to_string(0.0)}};
 }
 
 }  // namespace example

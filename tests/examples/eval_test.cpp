@@ -137,3 +137,29 @@ TEST_CASE("mvg_eval: segmentation is colored as the checkpoint was trained", "[e
     CHECK_FALSE(fs::exists(s / "ev_bad"));
   }
 }
+
+TEST_CASE("mvg_eval: --threshold 0.5 is the nearest color, and prompt-area decoding asks for per-class passes",
+          "[examples][eval][coloring]") {
+  mvg_test::scratch s("eval_decoding");
+  example::model_t m(0);
+  mvg::io::save_checkpoint((s / "m.safetensors").string(), m);
+  auto csv = [&](const std::string& more) {
+    const auto r = run(s.dir, MVG_EVAL_EXE, "--checkpoint m.safetensors --out ev --tasks S1 --max-queries 3 " + more);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return mvg_test::slurp(s / "ev" / "results.csv");
+  };
+  CHECK(csv("--coloring per-class") == csv("--coloring per-class --threshold 0.5"));
+  CHECK(csv("--coloring random") == csv("--coloring random --threshold 0.5"));
+  csv("--coloring per-class --decoding prompt-area");
+  for (const auto& [args, says, code] : std::vector<std::tuple<std::string, std::string, int>>{
+           {"--coloring random --decoding prompt-area", "--decoding prompt-area needs one pass per class", 1},
+           {"--threshold 1.5", "--threshold: Value 1.5 not in range", 2},
+           {"--decoding median", "--decoding: median not in {nearest,prompt-area}", 2}}) {
+    const auto r = run(s.dir, MVG_EVAL_EXE, "--checkpoint m.safetensors --out ev_bad --tasks S1 " + args);
+    INFO(args << "\n" << r.err);
+    CHECK(r.code == code);
+    CHECK_THAT(r.err, Catch::Contains(says));
+    CHECK_FALSE(fs::exists(s / "ev_bad"));
+  }
+}

@@ -85,6 +85,9 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
            {"--out x --tasks S1,inpaint-ch2 --set-weights S3=2", "'S3', which is not a training set here", 1},
            {"--out x --min-prompt-distance 30", "--min-prompt-distance 30 must lie in [0, --prompt-distance 20]", 1},
            {"--out x --seg-first-weight 2", "--seg-first-weight 2 must lie in [0, 1]", 1},
+           {"--out x --background-weight 0", "--background-weight 0 must lie in (0, 1]", 1},
+           {"--out x --synthetic-regions 2", "--synthetic-regions 2 must lie in [0, 1]", 1},
+           {"--out done " + args + " --synthetic-regions 0.5 --resume", "--synthetic-regions is '0.500000' but the run", 1},
            {"--out x --precision fp16", "--precision: 'fp16' is not a precision (expected fp32, tf32 or bf16)", 1},
            {"--out done " + args + " --augment --resume", "--augment is '1' but the run", 1},
            {"--out done " + args + " --init mae --resume", "--init is 'mae' but the run", 1},
@@ -299,7 +302,7 @@ TEST_CASE("mvg_train: --task-share and --set-weights choose what a run trains on
   const auto r = run(s.dir, MVG_TRAIN_EXE,
                      "--out r --tasks S1,S2-lobes,inpaint-ch2 --steps 6 --batch 2 --threads 2 --seed 3 "
                      "--task-share segmentation=1,inpainting=0 --set-weights S2-lobes=0 --augment "
-                     "--min-prompt-distance 8 --seg-first-weight 0");
+                     "--min-prompt-distance 8 --seg-first-weight 0 --background-weight 0.5 --synthetic-regions 0.5");
   INFO(r.err);
   REQUIRE(r.code == 0);
   const auto rows = loss_column(s / "r" / "log.csv");
@@ -312,6 +315,8 @@ TEST_CASE("mvg_train: --task-share and --set-weights choose what a run trains on
   CHECK(md.at("mvg.train.augment") == "1");
   CHECK(md.at("mvg.train.min_prompt_distance") == "8");
   CHECK(md.at("mvg.train.seg_first_weight") == "0.000000");
+  CHECK(md.at("mvg.train.background_weight") == "0.500000");
+  CHECK(md.at("mvg.train.synthetic_regions") == "0.500000");
 }
 
 TEST_CASE("mvg_train --precision is stored, and a loss that is no longer finite stops the run before the update",

@@ -87,7 +87,7 @@ TEST_CASE("one pass per class at its own level: scores are relative to the level
   color_mapping m;
   m.colors[4] = 0.3f;
   CHECK(same(merge_per_class({a}, {4}, {0.3f}), decode(a, m)));
-  CHECK_THROWS_WITH(merge_per_class({a, b}, {4, 9}, {0.3f}), Catch::Contains("2 classes and 1 levels"));
+  CHECK_THROWS_WITH(merge_per_class({a, b}, {4, 9}, {0.3f}), Catch::Contains("2 classes, 1 levels"));
 }
 
 TEST_CASE("decoding picks the nearest of the prompt's colors, background included", "[coloring]") {
@@ -102,4 +102,47 @@ TEST_CASE("decoding picks the nearest of the prompt's colors, background include
   p(0, 4) = 1.3f;
   const auto d = decode(p, m);
   REQUIRE(std::vector<int>(d.begin(), d.end()) == std::vector<int>{0, 3, 3, 7, 7});
+}
+
+TEST_CASE("a decoding threshold moves where background ends: in one pass, per class, and per class from prompt areas",
+          "[coloring]") {
+  color_mapping m;
+  m.colors[3] = 0.4f;
+  m.colors[7] = 0.9f;
+  color_image p = xt::zeros<float>({1, 5});
+  p(0, 0) = 0.19f, p(0, 1) = 0.3f, p(0, 2) = 0.5f, p(0, 3) = 0.7f, p(0, 4) = 0.8f;
+  // 0.5: the nearest color (0.19 is background, 0.3 is class 3's); 0.8: a pixel must reach 0.8 of its nearest
+  // class's level (0.3 < 0.32 and 0.5 -> class 3's 0.4 passes; 0.7 -> class 7's 0.72 does not, 0.8 does).
+  const auto half = decode(p, m), high = decode(p, m, 0.8f);
+  CHECK(std::vector<int>(half.begin(), half.end()) == std::vector<int>{0, 3, 3, 7, 7});
+  CHECK(std::vector<int>(high.begin(), high.end()) == std::vector<int>{0, 0, 3, 0, 7});
+  CHECK(same(decode(p, m, 0.5f), decode(p, m)));
+  // Per class: one threshold for all is the argmax above it; a class's own higher threshold drops it.
+  color_image a = xt::zeros<float>({1, 2}), b = xt::zeros<float>({1, 2});
+  a(0, 0) = 0.24f, b(0, 0) = 0.6f;  // 0.8 of 0.3 and 0.67 of 0.9
+  a(0, 1) = 0.1f, b(0, 1) = 0.5f;   // 0.33 and 0.56
+  const auto one = merge_per_class({a, b}, {4, 9}, {0.3f, 0.9f}, 0.6f);
+  CHECK(std::vector<int>(one.begin(), one.end()) == std::vector<int>{4, 0});
+  CHECK(same(one, merge_per_class({a, b}, {4, 9}, {0.3f, 0.9f}, std::vector<float>{0.6f, 0.6f})));
+  const auto own = merge_per_class({a, b}, {4, 9}, {0.3f, 0.9f}, std::vector<float>{0.85f, 0.5f});
+  CHECK(std::vector<int>(own.begin(), own.end()) == std::vector<int>{9, 9});
+  // Prompt areas: the threshold at which the prediction covers as many pixels as the prompts, within [lo, hi].
+  color_image ramp = xt::zeros<float>({1, 10});
+  for (int i = 0; i < 10; ++i) ramp(0, i) = 0.05f * float(i);  // 0 .. 0.45, level 0.5 -> shares 0 .. 0.9
+  CHECK(prompt_area_threshold(ramp, 0.5f, 3, 0.1f, 0.95f) == Approx(0.6f));  // 0.7, 0.8, 0.9 pass
+  CHECK(prompt_area_threshold(ramp, 0.5f, 8, 0.25f, 0.9f) == Approx(0.25f));  // 0.1 would be needed: lo
+  CHECK(prompt_area_threshold(ramp, 0.5f, 0, 0.25f, 0.9f) == Approx(0.9f));   // nothing prompted: hi
+  coloring_passes passes;
+  passes.classes = {4};
+  passes.maps.emplace_back().colors[4] = 0.5f;
+  passes.per_class = true;
+  label_map prompt = xt::zeros<std::uint8_t>({1, 10}), other = prompt;
+  prompt(0, 0) = prompt(0, 1) = 4, other(0, 5) = other(0, 6) = other(0, 7) = other(0, 8) = 4;  // 2 and 4 pixels
+  passes.set_prompt_area({&prompt, &other});
+  REQUIRE(passes.prompt_pixels == std::vector<double>{3.0});
+  const auto merged = passes.merge({ramp});
+  CHECK(std::count(merged.begin(), merged.end(), 4) == 3);
+  coloring_passes one_pass;
+  one_pass.classes = {4};
+  REQUIRE_THROWS_WITH(one_pass.set_prompt_area({&prompt}), Catch::Contains("one pass per class"));
 }

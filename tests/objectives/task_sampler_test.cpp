@@ -272,3 +272,40 @@ TEST_CASE("task sampler: binary coloring shows one class as 1, pre-defined the c
   }
   CHECK(seen.size() > 3);  // S1's brain and several of S2-lobes' levels, fixed from draw to draw
 }
+
+TEST_CASE("task sampler: random-region samples at the share asked, one level on prompts and query, no draw when off",
+          "[objectives][data]") {
+  const auto& b = seg_sets();
+  for (double share : {0.0, 0.5, 1.0}) {
+    task_sampler s(b, image_tasks(), {.prompt_pairs = 2, .max_prompt_distance = 12, .synthetic_share = share});
+    rng g(21);
+    int synthetic = 0;
+    const int n = 200;
+    for (int i = 0; i < n; ++i) {
+      const sample smp = s.draw(task_kind::segmentation, g);
+      if (!smp.source.ends_with("/random-region")) continue;
+      ++synthetic;
+      // One class: one level shared by the prompts and the query, on at least the minimum of pixels each.
+      std::set<float> levels;
+      for (const auto* l : {&smp.target, &smp.prompt_labels[0], &smp.prompt_labels[1]}) {
+        std::size_t fg = 0;
+        for (float c : *l) fg += c > 0.f, levels.insert(c);
+        REQUIRE(fg >= 24);
+      }
+      levels.erase(0.f);
+      REQUIRE(levels.size() == 1);
+    }
+    INFO("share " << share << ": " << synthetic << " of " << n);
+    // A region too small on some slice eight times over leaves the task's own class: a little under the share.
+    CHECK(double(synthetic) / n <= share + 0.08);
+    CHECK(double(synthetic) / n >= share * 0.8 - 0.08);
+  }
+  task_sampler plain(b, image_tasks(), {.prompt_pairs = 1, .max_prompt_distance = 12});
+  task_sampler zero(b, image_tasks(), {.prompt_pairs = 1, .max_prompt_distance = 12, .synthetic_share = 0.0});
+  rng g1(3), g2(3);
+  for (int i = 0; i < 20; ++i) {
+    const auto a = plain.draw(task_kind::segmentation, g1), b2 = zero.draw(task_kind::segmentation, g2);
+    REQUIRE(mvg_test::same(a.target, b2.target));
+  }
+  REQUIRE_THROWS_WITH(task_sampler(b, image_tasks(), {.synthetic_share = -0.1}), Catch::Contains("[0, 1]"));
+}

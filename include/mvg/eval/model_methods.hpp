@@ -39,6 +39,8 @@ struct model_method_options {
   bool one_class_per_pass = false;
   objectives::predefined_colors predefined;  // the model's class table, for coloring_scheme::predefined
   bool blank_prompt_labels = false;  // the prompt ablation (above)
+  float threshold = objectives::nearest_color_threshold;  // decoding: where background ends (coloring.hpp)
+  bool prompt_area = false;  // per-class decoding thresholds from the prompts' areas (prompt_area_threshold)
 };
 
 namespace detail {
@@ -89,6 +91,13 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
       objectives::color_mapping fixed;
       if (o.coloring == objectives::coloring_scheme::predefined) fixed = o.predefined.mapping(*q.set, *q.task, classes);
       passes[i] = objectives::plan_passes(std::move(classes), o.coloring, o.one_class_per_pass, g, o.colors, &fixed);
+      passes[i].threshold = o.threshold;
+      if (o.prompt_area) {
+        const objectives::label_map blank = xt::zeros<std::uint8_t>(q.prompt_label(0).shape());
+        std::vector<const objectives::label_map*> fed;
+        for (const auto* l : labels) fed.push_back(o.blank_prompt_labels ? &blank : l);
+        passes[i].set_prompt_area(fed);
+      }
       for (std::size_t k = 0; k < passes[i].maps.size(); ++k) units.push_back({i, k});
     }
     auto build = [&](std::size_t u) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <string>
@@ -133,50 +134,84 @@ inline color_image colorize(const label_map& l, const color_mapping& m, bool oth
   return out;
 }
 
-// Nearest color among background and the mapping's colors → class id.
-inline label_map decode(const color_image& pred, const color_mapping& m) {
+// Where background ends, as a share of a class's level: a pixel is background when its prediction is at
+// most threshold × the level of the nearest class color. 0.5 is the nearest-color rule. The objectives
+// weigh background pixels w (0.1, sample.hpp), so under squared error a pixel whose foreground
+// probability is p is predicted at level·p / (p + w(1 − p)): 0.5 of the level means p ≈ w / (1 + w),
+// about 9%; the threshold that answers "p > 1/2" is 1 / (1 + w) ≈ 0.91 (docs/results.md, "Decision
+// threshold").
+inline constexpr float nearest_color_threshold = 0.5f;
+
+// Nearest color among the mapping's colors → class id; background where the prediction does not pass
+// `threshold` of that color's level (0.5: the nearest of background and the colors, ties to background).
+inline label_map decode(const color_image& pred, const color_mapping& m, float threshold = nearest_color_threshold) {
   label_map out = xt::zeros<std::uint8_t>(pred.shape());
   for (std::size_t i = 0; i < pred.size(); ++i) {
     const float v = pred.flat(i);
     int best = 0;
-    float best_d = std::abs(v);
+    float best_d = std::numeric_limits<float>::infinity(), best_col = 0.f;
     for (const auto& [cls, col] : m.colors) {
       const float d = std::abs(v - col);
       if (d < best_d) {
         best_d = d;
         best = cls;
+        best_col = col;
       }
     }
-    out.flat(i) = static_cast<std::uint8_t>(best);
+    out.flat(i) = v > threshold * best_col ? static_cast<std::uint8_t>(best) : std::uint8_t{0};
   }
   return out;
 }
 
 // One pass per class, inference side: N per-class predictions, class k shown at gray level levels[k]
-// on background 0, merged into one map — each pixel takes the class with the highest prediction
-// relative to its level, if that exceeds 0.5 (the nearest-color rule of each pass, made comparable
-// across passes). The binary scheme is levels of 1.
+// on background 0, merged into one map — each pixel takes, among the classes whose prediction relative
+// to its level exceeds that class's threshold, the one that exceeds it most (as a ratio); background
+// where none does. One threshold for all (0.5: the nearest-color rule of each pass, made comparable
+// across passes) is the plain argmax above it. The binary scheme is levels of 1.
 inline label_map merge_per_class(const std::vector<color_image>& preds, const std::vector<int>& classes,
-                                 const std::vector<float>& levels) {
-  MVG_CHECK(!preds.empty() && preds.size() == classes.size() && levels.size() == classes.size(), "merge_per_class: ",
-            preds.size(), " predictions for ", classes.size(), " classes and ", levels.size(), " levels");
+                                 const std::vector<float>& levels, const std::vector<float>& thresholds) {
+  MVG_CHECK(!preds.empty() && preds.size() == classes.size() && levels.size() == classes.size() &&
+                thresholds.size() == classes.size(),
+            "merge_per_class: ", preds.size(), " predictions for ", classes.size(), " classes, ", levels.size(),
+            " levels and ", thresholds.size(), " thresholds");
   label_map out = xt::zeros<std::uint8_t>(preds[0].shape());
   for (std::size_t i = 0; i < out.size(); ++i) {
-    float best = 0.5f;
+    float best = 1.f;
     for (std::size_t k = 0; k < preds.size(); ++k) {
-      const float score = preds[k].flat(i) / levels[k];
-      if (score > best) {
-        best = score;
+      const float ratio = preds[k].flat(i) / levels[k] / thresholds[k];
+      if (ratio > best) {
+        best = ratio;
         out.flat(i) = static_cast<std::uint8_t>(classes[k]);
       }
     }
   }
   return out;
 }
+inline label_map merge_per_class(const std::vector<color_image>& preds, const std::vector<int>& classes,
+                                 const std::vector<float>& levels, float threshold = nearest_color_threshold) {
+  return merge_per_class(preds, classes, levels, std::vector<float>(classes.size(), threshold));
+}
+
+// Prompt-area decoding, per class: the threshold (a share of the class's level) at which a pass's
+// prediction covers as many pixels as the prompts show of that class on average, kept within
+// [lo, hi]. The model says where a structure lies; neighbouring slices say how large it is, which the
+// loss's background weight otherwise decides (nearest_color_threshold). With nothing prompted (the
+// blank-prompt ablation) it is hi.
+inline float prompt_area_threshold(const color_image& pred, float level, double prompt_pixels, float lo, float hi) {
+  const auto n = static_cast<std::size_t>(std::llround(std::max(0.0, prompt_pixels)));
+  if (n == 0) return hi;
+  if (n >= pred.size()) return lo;
+  std::vector<float> v(pred.begin(), pred.end());
+  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(n), v.end(), std::greater<float>());
+  // The (n+1)-th largest prediction: exactly the n larger ones pass it (ties aside).
+  return std::clamp(v[n] / level, lo, hi);
+}
+
 // Binary scheme, inference side: each prediction ≈ 1 on its class; a pixel takes the class with the
-// highest prediction if that exceeds 0.5.
-inline label_map merge_binary(const std::vector<color_image>& preds, const std::vector<int>& classes) {
-  return merge_per_class(preds, classes, std::vector<float>(classes.size(), 1.f));
+// highest prediction if that exceeds `threshold`.
+inline label_map merge_binary(const std::vector<color_image>& preds, const std::vector<int>& classes,
+                              float threshold = nearest_color_threshold) {
+  return merge_per_class(preds, classes, std::vector<float>(classes.size(), 1.f), threshold);
 }
 
 // One query's forward passes, as mvg_infer (objectives::segment) and mvg_eval (eval::model_segmenter)
@@ -186,17 +221,36 @@ struct coloring_passes {
   std::vector<int> classes;          // the prompts' classes, ascending
   std::vector<color_mapping> maps;   // one per pass
   bool per_class = false;
+  float threshold = nearest_color_threshold;  // decode / merge_per_class
+  // Prompt-area decoding (prompt_area_threshold), per-class passes only: per class, its mean pixel count
+  // over the prompt labels as fed (set_prompt_area); empty: the one threshold above.
+  std::vector<double> prompt_pixels;
+  float area_lo = 0.25f, area_hi = 0.9f;
 
   // How a pass colors its prompt labels: a per-class pass shows its one class on background.
   color_image colorize_prompt(const label_map& l, std::size_t pass) const { return colorize(l, maps[pass], per_class); }
+  // Prompt-area decoding from the prompt labels the passes were fed (all background in the prompt ablation).
+  void set_prompt_area(const std::vector<const label_map*>& fed) {
+    MVG_CHECK(per_class, "prompt-area decoding needs one pass per class (--coloring per-class or binary)");
+    MVG_CHECK(!fed.empty(), "prompt-area decoding: no prompt labels");
+    prompt_pixels.assign(classes.size(), 0.0);
+    for (const label_map* l : fed)
+      for (std::size_t k = 0; k < classes.size(); ++k)
+        prompt_pixels[k] += double(std::count(l->begin(), l->end(), static_cast<std::uint8_t>(classes[k])));
+    for (double& n : prompt_pixels) n /= double(fed.size());
+  }
   // The passes' predictions, in pass order → one label map.
   label_map merge(const std::vector<color_image>& preds) const {
     MVG_CHECK(preds.size() == maps.size() && !maps.empty(), "coloring_passes: ", preds.size(), " predictions for ",
               maps.size(), " passes");
-    if (!per_class) return decode(preds[0], maps[0]);
+    if (!per_class) return decode(preds[0], maps[0], threshold);
     std::vector<float> levels;
     for (std::size_t k = 0; k < classes.size(); ++k) levels.push_back(maps[k].color_of(classes[k]));
-    return merge_per_class(preds, classes, levels);
+    if (prompt_pixels.empty()) return merge_per_class(preds, classes, levels, threshold);
+    std::vector<float> t;
+    for (std::size_t k = 0; k < classes.size(); ++k)
+      t.push_back(prompt_area_threshold(preds[k], levels[k], prompt_pixels[k], area_lo, area_hi));
+    return merge_per_class(preds, classes, levels, t);
   }
 };
 

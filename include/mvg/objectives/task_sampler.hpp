@@ -32,6 +32,7 @@
 #include "mvg/data/benchmark/benchmark.hpp"
 #include "mvg/data/benchmark/image_tasks.hpp"
 #include "mvg/data/prompts.hpp"
+#include "mvg/data/simulate/random_regions.hpp"
 #include "mvg/objectives/coloring.hpp"
 #include "mvg/objectives/predefined_colors.hpp"
 #include "mvg/objectives/sample.hpp"
@@ -45,6 +46,9 @@ struct sampler_options {
   std::map<std::string, double> set_weight{};  // segmentation set name → draw weight (absent: 1)
   bool augment = false;                  // segmentation: independent augmentation of prompts and query
   double self_prompt_share = 0.0;        // segmentation: share of samples whose prompts are the query itself
+  double synthetic_share = 0.0;          // segmentation: share of samples whose class is a random region
+  data::random_region_options synthetic{};
+  std::size_t synthetic_min_pixels = 24; // a random region smaller than this on any slice is drawn again
   std::vector<std::string> support_sets{};  // test-only sets whose support slices are trained on
   data::augment_options augmentation{};
   coloring_scheme coloring = coloring_scheme::random;
@@ -63,6 +67,8 @@ public:
               "task_sampler: pre-defined coloring without a class table (predefined_colors::of)");
     MVG_CHECK(o.self_prompt_share >= 0 && o.self_prompt_share <= 1, "task_sampler: self-prompt share ",
               o.self_prompt_share, " must lie in [0, 1]");
+    MVG_CHECK(o.synthetic_share >= 0 && o.synthetic_share <= 1, "task_sampler: synthetic share ", o.synthetic_share,
+              " must lie in [0, 1]");
     auto lends_support = [&](const std::string& name) {
       return std::find(o.support_sets.begin(), o.support_sets.end(), name) != o.support_sets.end();
     };
@@ -146,24 +152,32 @@ private:
     else if (e.set->across_subjects())
       prompts = data::cross_subject_prompts(*e.set, pool, pool[q], opt_.prompt_pairs, shuffled(g));
     if (prompts.size() < opt_.prompt_pairs) prompts = prompts_for(pool, q, g);
-    std::vector<const label_map*> labels{&pool[q].label};
-    for (std::size_t p : prompts) labels.push_back(&pool[p].label);
+    // A random region instead of the task's class (drawn only when asked for, so other runs keep their
+    // draws); within one volume only, since a region is a place in that volume.
+    std::vector<label_map> synthetic;
+    if (opt_.synthetic_share > 0 && g.uniform() < opt_.synthetic_share && !e.set->across_subjects())
+      synthetic = random_region_labels(*e.set, pool, q, prompts, g);
+    auto label_of = [&](std::size_t i, std::size_t p) -> const label_map& {  // i: 0 query, 1.. prompts
+      return synthetic.empty() ? pool[p].label : synthetic[i];
+    };
+    std::vector<const label_map*> labels{&label_of(0, q)};
+    for (std::size_t i = 0; i < prompts.size(); ++i) labels.push_back(&label_of(i + 1, prompts[i]));
     const std::vector<int> classes = prompt_classes(labels);
     color_mapping map;
     bool only_mapped = false;
     if (opt_.coloring == coloring_scheme::binary && !classes.empty()) {
       map = binary_mapping(classes[static_cast<std::size_t>(g.below(classes.size()))]);
       only_mapped = true;
-    } else if (opt_.coloring == coloring_scheme::predefined) {
+    } else if (opt_.coloring == coloring_scheme::predefined && synthetic.empty()) {
       map = opt_.predefined.mapping(*e.set, *e.task, classes);
     } else {
       map = random_mapping(classes, g, opt_.colors);
     }
     sample s;
     s.kind = task_kind::segmentation;
-    auto add = [&](const data::seg_sample& smp, bool query) {
+    auto add = [&](const data::seg_sample& smp, const label_map& l, bool query) {
       image2d<float> image = e.set->image(smp);
-      label_map label = smp.label;
+      label_map label = l;
       if (opt_.augment) data::augment_pair(image, label, opt_.augmentation, g);
       if (query) {
         s.query = std::move(image);
@@ -173,12 +187,29 @@ private:
         s.prompt_labels.push_back(colorize(label, map, only_mapped));
       }
     };
-    for (std::size_t p : prompts) add(pool[p], false);
-    add(pool[q], true);
+    for (std::size_t i = 0; i < prompts.size(); ++i) add(pool[prompts[i]], label_of(i + 1, prompts[i]), false);
+    add(pool[q], label_of(0, q), true);
     s.weighted = true;
     s.background_weight = opt_.background_weight;
-    s.source = e.set->name + "/" + e.task->name;
+    s.source = e.set->name + "/" + (synthetic.empty() ? e.task->name : "random-region");
     return s;
+  }
+
+  // The query's and the prompts' labels of one random region (data/simulate/random_regions.hpp), each
+  // with at least synthetic_min_pixels; empty if eight draws found none (the task's own class then).
+  std::vector<label_map> random_region_labels(const data::benchmark_set& set, const std::vector<data::seg_sample>& pool,
+                                              std::size_t q, const std::vector<std::size_t>& prompts, rng& g) const {
+    const auto& query = set.image(pool[q]);
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      const auto region = data::draw_random_region(query, double(pool[q].slice), g, opt_.synthetic);
+      std::vector<label_map> out{region.label(query, double(pool[q].slice))};
+      for (std::size_t p : prompts) out.push_back(region.label(set.image(pool[p]), double(pool[p].slice)));
+      bool big_enough = true;
+      for (const auto& l : out)
+        big_enough &= std::size_t(std::count(l.begin(), l.end(), std::uint8_t{1})) >= opt_.synthetic_min_pixels;
+      if (big_enough) return out;
+    }
+    return {};
   }
 
   sample draw_image(task_kind kind, rng& g) const {
