@@ -21,6 +21,7 @@ struct eval_cli {
   std::uint64_t seed = 0;
   float threshold = objectives::nearest_color_threshold;
   std::string decoding = "nearest";
+  bool mirror = false;
   int threads = 0;
   std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
 };
@@ -56,6 +57,7 @@ static void evaluate(const eval_cli& o, const std::string& preset) {
             " was trained with ", trained, " coloring and has no pre-defined class table");
   mo.one_class_per_pass = coloring == "per-class";
   mo.threshold = o.threshold;
+  mo.mirror = o.mirror;
   mo.prompt_area = o.decoding == "prompt-area";
   MVG_CHECK(!mo.prompt_area || mo.one_class_per_pass || coloring == "binary", "--decoding prompt-area needs one pass "
             "per class: --coloring per-class or binary (this run: ", coloring, ")");
@@ -164,6 +166,8 @@ int main(int argc, char** argv) {
                  "prompt-area (per class, the threshold at which the prediction covers as many pixels as the prompts "
                  "show, within [0.25, 0.9]; needs per-class or binary coloring)")
       ->check(CLI::IsMember({"nearest", "prompt-area"}))->capture_default_str();
+  app.add_flag("--mirror", o.mirror, "segmentation: test-time mirroring (nnU-Net's), each pass also run on the "
+               "left-right mirrored prompts and query, the predictions averaged");
   app.add_option("--max-queries", o.max_queries, "score at most this many queries per task (0: all)");
   app.add_option("--examples", o.examples, "queries per set shown in the grids")->capture_default_str();
   app.add_option("--seed", o.seed, "seed of the random coloring")->capture_default_str();

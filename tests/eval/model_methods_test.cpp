@@ -107,3 +107,43 @@ TEST_CASE("model segmenter: binary coloring is mvg_infer's one pass per class, p
   }
   CHECK(differs);  // the colors the model is shown decide its answer
 }
+
+TEST_CASE("model segmenter: test-time mirroring answers a mirrored scan with the mirrored answer, one pass does not",
+          "[eval][benchmark]") {
+  constexpr config cfg{.image_size = 64, .patch = 8, .embed_dim = 32, .depth = 4, .heads = 2, .mlp_ratio = 2,
+                       .decoder_channels = 8};
+  const model<cfg, cpu> m(7, init_scheme::mae);
+  const auto& set = mvg_test::bench().set("S2-lobes");
+  // The same set mirrored left to right, images and labels.
+  data::benchmark_set mirrored = set;
+  for (auto& img : mirrored.images) img = xt::eval(xt::flip(img, 1));
+  for (auto& t : mirrored.tasks)
+    for (auto* pool : {&t.train, &t.support, &t.test})
+      for (auto& smp : *pool) smp.label = xt::eval(xt::flip(smp.label, 1));
+  const auto qs = eval::segmentation_queries(set, set.tasks[0], {.prompts = 1, .max_queries = 3});
+  const auto qs_m = eval::segmentation_queries(mirrored, mirrored.tasks[0], {.prompts = 1, .max_queries = 3});
+  REQUIRE(qs.size() == 3);
+  eval::model_method_options plain;
+  plain.one_class_per_pass = true;
+  auto tta = plain;
+  tta.mirror = true;
+  // Pixels where the answer to the mirrored scan, mirrored back, differs from the answer to the scan.
+  auto differing = [&](const eval::model_method_options& o) {
+    const auto a = eval::model_segmenter(m, o)(qs), b = eval::model_segmenter(m, o)(qs_m);
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const eval::label_image back = xt::flip(b[i], 1);
+      for (std::size_t k = 0; k < back.size(); ++k) n += back.flat(k) != a[i].flat(k);
+    }
+    return n;
+  };
+  // Averaging a pass with its mirror makes the answer mirror-equivariant (up to the last bits of products
+  // batched in another order); a single pass of an untrained model is not.
+  CHECK(differing(tta) <= 3 * 64 * 64 / 1000);
+  CHECK(differing(plain) > 3 * 64 * 64 / 100);
+  // Mirroring changes the answer itself.
+  const auto a = eval::model_segmenter(m, plain)(qs), b = eval::model_segmenter(m, tta)(qs);
+  bool changed = false;
+  for (std::size_t i = 0; i < a.size(); ++i) changed |= !mvg_test::same(a[i], b[i]);
+  CHECK(changed);
+}

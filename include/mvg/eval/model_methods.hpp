@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <array>
 
+#include <xtensor/xmanipulation.hpp>
+
 #include "mvg/eval/benchmark_eval.hpp"
 #include "mvg/objectives/coloring.hpp"
 #include "mvg/objectives/hybrid.hpp"
@@ -41,6 +43,9 @@ struct model_method_options {
   bool blank_prompt_labels = false;  // the prompt ablation (above)
   float threshold = objectives::nearest_color_threshold;  // decoding: where background ends (coloring.hpp)
   bool prompt_area = false;  // per-class decoding thresholds from the prompts' areas (prompt_area_threshold)
+  // Test-time mirroring (nnU-Net's default): every segmentation pass also runs on the sample mirrored left
+  // to right, prompts and query alike, and the two predictions are averaged after mirroring it back.
+  bool mirror = false;
 };
 
 namespace detail {
@@ -75,6 +80,7 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
     // One unit per forward pass: a query's pass (objectives::coloring_passes).
     struct unit {
       std::size_t query, pass;
+      bool mirrored = false;
     };
     std::vector<unit> units;
     std::vector<objectives::coloring_passes> passes(qs.size());
@@ -98,22 +104,31 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
         for (const auto* l : labels) fed.push_back(o.blank_prompt_labels ? &blank : l);
         passes[i].set_prompt_area(fed);
       }
-      for (std::size_t k = 0; k < passes[i].maps.size(); ++k) units.push_back({i, k});
+      for (std::size_t k = 0; k < passes[i].maps.size(); ++k) {
+        units.push_back({i, k});
+        if (o.mirror) units.push_back({i, k, true});  // right after its pass: finish() pairs them
+      }
     }
+    auto flip = [](const gray_image& x) { return gray_image(xt::flip(x, 1)); };
     auto build = [&](std::size_t u) {
       const auto& q = qs[units[u].query];
+      const bool mirrored = units[u].mirrored;
       objectives::sample s;
       for (std::size_t p = 0; p < q.prompts.size(); ++p) {
-        s.prompt_images.push_back(q.prompt_image(p));
+        s.prompt_images.push_back(mirrored ? flip(q.prompt_image(p)) : q.prompt_image(p));
         auto label = passes[units[u].query].colorize_prompt(q.prompt_label(p), units[u].pass);
         if (o.blank_prompt_labels) label.fill(0.f);
-        s.prompt_labels.push_back(std::move(label));
+        s.prompt_labels.push_back(mirrored ? flip(label) : std::move(label));
       }
-      s.query = q.image();
+      s.query = mirrored ? flip(q.image()) : q.image();
       return s;
     };
     std::vector<std::vector<gray_image>> preds(qs.size());  // per query, in pass order
-    auto finish = [&](std::size_t u, const gray_image& pred) { preds[units[u].query].push_back(pred); };
+    auto finish = [&](std::size_t u, const gray_image& pred) {
+      auto& mine = preds[units[u].query];
+      if (!units[u].mirrored) return mine.push_back(pred);
+      mine.back() = 0.5f * (mine.back() + flip(pred));
+    };
     detail::answer_in_batches(m, units.size(), o.batch,
                               o.mode[static_cast<std::size_t>(objectives::task_kind::segmentation)], build, finish);
     std::vector<label_image> out(qs.size());
