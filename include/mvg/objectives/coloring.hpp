@@ -138,8 +138,8 @@ inline color_image colorize(const label_map& l, const color_mapping& m, bool oth
 // most threshold × the level of the nearest class color. 0.5 is the nearest-color rule. The objectives
 // weigh background pixels w (0.1, sample.hpp), so under squared error a pixel whose foreground
 // probability is p is predicted at level·p / (p + w(1 − p)): 0.5 of the level means p ≈ w / (1 + w),
-// about 9%; the threshold that answers "p > 1/2" is 1 / (1 + w) ≈ 0.91 (docs/results.md, "Decision
-// threshold").
+// about 9%; the threshold that answers "p > 1/2" is 1 / (1 + w) ≈ 0.91 (docs/results.md, "Background
+// weight, random regions and the decision threshold").
 inline constexpr float nearest_color_threshold = 0.5f;
 
 // Nearest color among the mapping's colors → class id; background where the prediction does not pass
