@@ -10,10 +10,14 @@
 
 using namespace mvg;
 
+namespace {
+// A small model at the benchmark's 64²: untrained, its answers still depend on every input.
+constexpr config cfg{.image_size = 64, .patch = 8, .embed_dim = 32, .depth = 4, .heads = 2, .mlp_ratio = 2,
+                     .decoder_channels = 8};
+}  // namespace
+
 TEST_CASE("prompt ablation: the blank-prompt method ignores the prompt's label pixels, the model does not",
           "[eval][benchmark]") {
-  constexpr config cfg{.image_size = 64, .patch = 8, .embed_dim = 32, .depth = 4, .heads = 2, .mlp_ratio = 2,
-                       .decoder_channels = 8};
   const model<cfg, cpu> m(3, init_scheme::mae);
   const auto& set = mvg_test::bench().set("S1");
   const auto& task = set.tasks[0];
@@ -50,8 +54,6 @@ TEST_CASE("prompt ablation: the blank-prompt method ignores the prompt's label p
 TEST_CASE("model segmenter: binary coloring is mvg_infer's one pass per class, per-class passes at random levels, "
           "pre-defined uses the class table",
           "[eval][benchmark][coloring]") {
-  constexpr config cfg{.image_size = 64, .patch = 8, .embed_dim = 32, .depth = 4, .heads = 2, .mlp_ratio = 2,
-                       .decoder_channels = 8};
   const model<cfg, cpu> m(5, init_scheme::mae);
   const auto& set = mvg_test::bench().set("S2-lobes");
   const auto& task = set.tasks[0];
@@ -110,8 +112,6 @@ TEST_CASE("model segmenter: binary coloring is mvg_infer's one pass per class, p
 
 TEST_CASE("model segmenter: test-time mirroring answers a mirrored scan with the mirrored answer, one pass does not",
           "[eval][benchmark]") {
-  constexpr config cfg{.image_size = 64, .patch = 8, .embed_dim = 32, .depth = 4, .heads = 2, .mlp_ratio = 2,
-                       .decoder_channels = 8};
   const model<cfg, cpu> m(7, init_scheme::mae);
   const auto& set = mvg_test::bench().set("S2-lobes");
   // The same set mirrored left to right, images and labels.
