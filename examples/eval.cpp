@@ -59,8 +59,11 @@ static void evaluate(const eval_cli& o, const std::string& preset) {
   mo.threshold = o.threshold;
   mo.mirror = o.mirror;
   mo.prompt_area = o.decoding == "prompt-area";
-  MVG_CHECK(!mo.prompt_area || mo.one_class_per_pass || coloring == "binary", "--decoding prompt-area needs one pass "
-            "per class: --coloring per-class or binary (this run: ", coloring, ")");
+  mo.calibrate = o.decoding == "calibrated";
+  MVG_CHECK(o.decoding == "nearest" || mo.one_class_per_pass || coloring == "binary", "--decoding ", o.decoding,
+            " needs one pass per class: --coloring per-class or binary (this run: ", coloring, ")");
+  MVG_CHECK(!mo.calibrate || eo.prompts == 1, "--decoding calibrated needs one prompt pair (this run: ", eo.prompts,
+            ")");
   mo.coloring = objectives::coloring_of(mo.one_class_per_pass ? "random" : coloring,
                                         o.checkpoint + ": metadata 'mvg.train.coloring'");
   if (mo.coloring == objectives::coloring_scheme::predefined) {
@@ -162,10 +165,12 @@ int main(int argc, char** argv) {
   app.add_option("--threshold", o.threshold, "segmentation decoding: a pixel is background unless its prediction "
                  "exceeds this share of its class's gray level (0.5: the nearest color)")
       ->check(CLI::Range(0.05, 0.99))->capture_default_str();
-  app.add_option("--decoding", o.decoding, "segmentation decoding: nearest (the nearest color, or --threshold) or "
+  app.add_option("--decoding", o.decoding, "segmentation decoding: nearest (the nearest color, or --threshold), "
                  "prompt-area (per class, the threshold at which the prediction covers as many pixels as the prompts "
-                 "show, within [0.25, 0.9]; needs per-class or binary coloring)")
-      ->check(CLI::IsMember({"nearest", "prompt-area"}))->capture_default_str();
+                 "show, within [0.25, 0.9]) or calibrated (per class, the threshold that best segments the prompt "
+                 "slice from another labelled slice as far from it as the query; a second pass per class); the "
+                 "last two need per-class or binary coloring")
+      ->check(CLI::IsMember({"nearest", "prompt-area", "calibrated"}))->capture_default_str();
   app.add_flag("--mirror", o.mirror, "segmentation: test-time mirroring (nnU-Net's), each pass also run on the "
                "left-right mirrored prompts and query, the predictions averaged");
   app.add_option("--max-queries", o.max_queries, "score at most this many queries per task (0: all)");

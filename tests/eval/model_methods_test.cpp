@@ -147,3 +147,48 @@ TEST_CASE("model segmenter: test-time mirroring answers a mirrored scan with the
   for (std::size_t i = 0; i < a.size(); ++i) changed |= !mvg_test::same(a[i], b[i]);
   CHECK(changed);
 }
+
+TEST_CASE("model segmenter: calibrated decoding reads labelled prompt-pool slices only, never the query's label",
+          "[eval][benchmark]") {
+  const model<cfg, cpu> m(9, init_scheme::mae);
+  const auto& set = mvg_test::bench().set("S2-lobes");
+  const auto qs = eval::segmentation_queries(set, set.tasks[0], {.prompts = 1, .max_queries = 3});
+  REQUIRE(qs.size() == 3);
+  // The calibration prompt: another slice of the prompt's volume, as far from the prompt as the query is.
+  for (const auto& q : qs) {
+    const auto* c = eval::detail::calibration_prompt(q);
+    REQUIRE(c != nullptr);
+    CHECK(c != q.prompts[0]);
+    const auto want = std::abs(double(q.query->slice) - double(q.prompts[0]->slice));
+    for (const auto& s : q.task->prompt_pool())
+      if (&s != q.prompts[0])
+        CHECK(std::abs(std::abs(double(c->slice) - double(q.prompts[0]->slice)) - want) <=
+              std::abs(std::abs(double(s.slice) - double(q.prompts[0]->slice)) - want));
+  }
+  eval::model_method_options o;
+  o.one_class_per_pass = true;
+  auto cal = o;
+  cal.calibrate = true;
+  // The same queries with their truth erased: the calibrated answer is unchanged.
+  std::vector<data::seg_sample> erased;
+  erased.reserve(qs.size());
+  for (const auto& q : qs) {
+    erased.push_back(*q.query);
+    erased.back().label.fill(0);
+  }
+  auto qs_erased = qs;
+  for (std::size_t i = 0; i < qs.size(); ++i) qs_erased[i].query = &erased[i];
+  const auto a = eval::model_segmenter(m, cal)(qs), b = eval::model_segmenter(m, cal)(qs_erased);
+  for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(mvg_test::same(a[i], b[i]));
+  // It moves the line: another answer than the nearest color's.
+  const auto plain = eval::model_segmenter(m, o)(qs);
+  bool changed = false;
+  for (std::size_t i = 0; i < a.size(); ++i) changed |= !mvg_test::same(a[i], plain[i]);
+  CHECK(changed);
+  // One pass per class and one prompt pair, or a clear error.
+  auto one_pass = cal;
+  one_pass.one_class_per_pass = false;
+  CHECK_THROWS_WITH(eval::model_segmenter(m, one_pass)(qs), Catch::Contains("one pass per class"));
+  const auto two = eval::segmentation_queries(set, set.tasks[0], {.prompts = 2, .max_queries = 1});
+  CHECK_THROWS_WITH(eval::model_segmenter(m, cal)(two), Catch::Contains("one prompt pair"));
+}

@@ -152,10 +152,12 @@ TEST_CASE("mvg_eval: --threshold 0.5 is the nearest color, and prompt-area decod
   CHECK(csv("--coloring per-class") == csv("--coloring per-class --threshold 0.5"));
   CHECK(csv("--coloring random") == csv("--coloring random --threshold 0.5"));
   csv("--coloring per-class --decoding prompt-area");
+  csv("--coloring per-class --decoding calibrated");
   for (const auto& [args, says, code] : std::vector<std::tuple<std::string, std::string, int>>{
            {"--coloring random --decoding prompt-area", "--decoding prompt-area needs one pass per class", 1},
+           {"--coloring binary --decoding calibrated --prompts 2", "--decoding calibrated needs one prompt pair", 1},
            {"--threshold 1.5", "--threshold: Value 1.5 not in range", 2},
-           {"--decoding median", "--decoding: median not in {nearest,prompt-area}", 2}}) {
+           {"--decoding median", "--decoding: median not in {nearest,prompt-area,calibrated}", 2}}) {
     const auto r = run(s.dir, MVG_EVAL_EXE, "--checkpoint m.safetensors --out ev_bad --tasks S1 " + args);
     INFO(args << "\n" << r.err);
     CHECK(r.code == code);

@@ -146,3 +146,23 @@ TEST_CASE("a decoding threshold moves where background ends: in one pass, per cl
   one_pass.classes = {4};
   REQUIRE_THROWS_WITH(one_pass.set_prompt_area({&prompt}), Catch::Contains("one pass per class"));
 }
+
+TEST_CASE("calibrated threshold: the grid's threshold whose mask best matches a labelled slice", "[coloring]") {
+  // Level 0.5; the prediction ramps 0 .. 0.45 over ten pixels (shares 0 .. 0.9), the label holds the top three.
+  color_image ramp = xt::zeros<float>({1, 10});
+  for (int i = 0; i < 10; ++i) ramp(0, i) = 0.05f * float(i);
+  label_map truth = xt::zeros<std::uint8_t>({1, 10});
+  truth(0, 7) = truth(0, 8) = truth(0, 9) = 2;
+  const auto grid = calibration_grid();
+  REQUIRE(grid.front() == Approx(0.25f));
+  REQUIRE(grid.back() == Approx(0.85f));
+  // Shares 0.7, 0.8, 0.9 pass any threshold in [0.6, 0.7): 0.6 and 0.65 tie at IoU 1; the nearer to 0.5 wins.
+  CHECK(calibrated_threshold(ramp, 0.5f, truth, 2, grid) == Approx(0.6f));
+  // Another class than the label's: no threshold overlaps it; the emptiest mask (0.85) keeps IoU 0 as all
+  // do, and the tie goes to the one nearest 0.5.
+  CHECK(calibrated_threshold(ramp, 0.5f, truth, 5, grid) == Approx(0.5f));
+  // Nothing labelled and nothing predicted above any threshold: 0.5.
+  CHECK(calibrated_threshold(xt::zeros<float>({1, 10}), 0.5f, truth, 5, grid) == Approx(0.5f));
+  CHECK_THROWS_WITH(calibrated_threshold(ramp, 0.5f, label_map(xt::zeros<std::uint8_t>({1, 9})), 2, grid),
+                    Catch::Contains("10 predicted and 9 labelled pixels"));
+}

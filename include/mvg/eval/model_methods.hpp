@@ -46,7 +46,34 @@ struct model_method_options {
   // Test-time mirroring (nnU-Net's default): every segmentation pass also runs on the sample mirrored left
   // to right, prompts and query alike, and the two predictions are averaged after mirroring it back.
   bool mirror = false;
+  // Support-calibrated decoding (per-class passes, one prompt pair): per query and class, the threshold
+  // at which the model best segments its prompt slice, itself prompted by another labelled slice of the
+  // prompt pool as far from it as the query is (objectives::calibrated_threshold). Only labelled prompt
+  // slices are used, never the query's label; it costs a second pass per class.
+  bool calibrate = false;
 };
+
+namespace detail {
+// The calibration prompt for q: a prompt-pool slice other than q's prompt, from the prompt's volume, whose
+// distance to the prompt is nearest the query's (across subjects: another subject's slice nearest the
+// prompt's relative position). Null when the pool has none.
+inline const data::seg_sample* calibration_prompt(const seg_query& q) {
+  const data::seg_sample& p = *q.prompts[0];
+  const auto& pool = q.task->prompt_pool();
+  const bool across = q.set->across_subjects();
+  const double want = across ? q.set->relative_position(p)
+                             : std::abs(double(q.query->slice) - double(p.slice));
+  const data::seg_sample* best = nullptr;
+  double best_d = 0;
+  for (const auto& s : pool) {
+    if (&s == &p || (across ? s.volume == p.volume : s.volume != p.volume)) continue;
+    const double d = across ? std::abs(q.set->relative_position(s) - want)
+                            : std::abs(std::abs(double(s.slice) - double(p.slice)) - want);
+    if (!best || d < best_d) best = &s, best_d = d;
+  }
+  return best;
+}
+}  // namespace detail
 
 namespace detail {
 // Answers n samples (build(i) makes sample i) in batches of `batch`; finish(i, prediction).
@@ -81,9 +108,11 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
     struct unit {
       std::size_t query, pass;
       bool mirrored = false;
+      bool calibration = false;  // the pass on the calibration pair (model_method_options::calibrate)
     };
     std::vector<unit> units;
     std::vector<objectives::coloring_passes> passes(qs.size());
+    std::vector<const data::seg_sample*> calibration(qs.size(), nullptr);
     for (std::size_t i = 0; i < qs.size(); ++i) {
       const auto& q = qs[i];
       std::vector<const objectives::label_map*> labels;
@@ -104,33 +133,54 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
         for (const auto* l : labels) fed.push_back(o.blank_prompt_labels ? &blank : l);
         passes[i].set_prompt_area(fed);
       }
-      for (std::size_t k = 0; k < passes[i].maps.size(); ++k) {
-        units.push_back({i, k});
-        if (o.mirror) units.push_back({i, k, true});  // right after its pass: finish() pairs them
+      if (o.calibrate) {
+        MVG_CHECK(passes[i].per_class && q.prompts.size() == 1, "calibrated decoding needs one pass per class "
+                  "(per-class or binary coloring) and one prompt pair");
+        calibration[i] = detail::calibration_prompt(q);
+      }
+      for (bool cal : {false, true}) {
+        if (cal && !calibration[i]) continue;
+        for (std::size_t k = 0; k < passes[i].maps.size(); ++k) {
+          units.push_back({i, k, false, cal});
+          if (o.mirror) units.push_back({i, k, true, cal});  // right after its pass: finish() pairs them
+        }
       }
     }
     auto flip = [](const gray_image& x) { return gray_image(xt::flip(x, 1)); };
     auto build = [&](std::size_t u) {
       const auto& q = qs[units[u].query];
       const bool mirrored = units[u].mirrored;
+      // The calibration pair: its prompt slice answers for the prompt, the query's prompt is its query.
+      std::vector<const data::seg_sample*> prompts = q.prompts;
+      const data::seg_sample* query = q.query;
+      if (units[u].calibration) prompts = {calibration[units[u].query]}, query = q.prompts[0];
       objectives::sample s;
-      for (std::size_t p = 0; p < q.prompts.size(); ++p) {
-        s.prompt_images.push_back(mirrored ? flip(q.prompt_image(p)) : q.prompt_image(p));
-        auto label = passes[units[u].query].colorize_prompt(q.prompt_label(p), units[u].pass);
+      for (const auto* p : prompts) {
+        s.prompt_images.push_back(mirrored ? flip(q.set->image(*p)) : q.set->image(*p));
+        auto label = passes[units[u].query].colorize_prompt(p->label, units[u].pass);
         if (o.blank_prompt_labels) label.fill(0.f);
         s.prompt_labels.push_back(mirrored ? flip(label) : std::move(label));
       }
-      s.query = mirrored ? flip(q.image()) : q.image();
+      s.query = mirrored ? flip(q.set->image(*query)) : q.set->image(*query);
       return s;
     };
-    std::vector<std::vector<gray_image>> preds(qs.size());  // per query, in pass order
+    // Per query, in pass order: the query's predictions, and the calibration pair's.
+    std::vector<std::vector<gray_image>> preds(qs.size()), calibration_preds(qs.size());
     auto finish = [&](std::size_t u, const gray_image& pred) {
-      auto& mine = preds[units[u].query];
+      auto& mine = (units[u].calibration ? calibration_preds : preds)[units[u].query];
       if (!units[u].mirrored) return mine.push_back(pred);
       mine.back() = 0.5f * (mine.back() + flip(pred));
     };
     detail::answer_in_batches(m, units.size(), o.batch,
                               o.mode[static_cast<std::size_t>(objectives::task_kind::segmentation)], build, finish);
+    const auto grid = objectives::calibration_grid();
+    for (std::size_t i = 0; i < qs.size(); ++i) {
+      if (calibration_preds[i].empty()) continue;
+      auto& ps = passes[i];
+      for (std::size_t k = 0; k < ps.classes.size(); ++k)
+        ps.class_thresholds.push_back(objectives::calibrated_threshold(
+            calibration_preds[i][k], ps.maps[k].color_of(ps.classes[k]), qs[i].prompts[0]->label, ps.classes[k], grid));
+    }
     std::vector<label_image> out(qs.size());
     for (std::size_t i = 0; i < qs.size(); ++i)
       out[i] = passes[i].classes.empty() ? label_image(xt::zeros<std::uint8_t>(qs[i].image().shape()))

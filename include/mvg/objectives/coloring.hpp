@@ -214,6 +214,33 @@ inline label_map merge_binary(const std::vector<color_image>& preds, const std::
   return merge_per_class(preds, classes, std::vector<float>(classes.size(), 1.f), threshold);
 }
 
+// Support-calibrated decoding, per class: the threshold (a share of the class's level) at which a pass's
+// prediction of a labelled slice best matches that slice's label (IoU of `cls`), from `grid`, ties to the
+// one nearest 0.5; 0.5 where the slice shows the class nowhere and the prediction passes no threshold.
+inline float calibrated_threshold(const color_image& pred, float level, const label_map& truth, int cls,
+                                  const std::vector<float>& grid) {
+  MVG_CHECK(pred.size() == truth.size() && !grid.empty(), "calibrated_threshold: ", pred.size(), " predicted and ",
+            truth.size(), " labelled pixels, ", grid.size(), " thresholds");
+  float best = nearest_color_threshold;
+  double best_iou = -1;
+  for (float t : grid) {
+    std::size_t inter = 0, uni = 0;
+    for (std::size_t i = 0; i < pred.size(); ++i) {
+      const bool p = pred.flat(i) / level > t, g = truth.flat(i) == cls;
+      inter += p && g, uni += p || g;
+    }
+    if (uni == 0) continue;
+    const double iou = double(inter) / double(uni);
+    if (iou > best_iou || (iou == best_iou && std::abs(t - 0.5f) < std::abs(best - 0.5f))) best_iou = iou, best = t;
+  }
+  return best;
+}
+inline std::vector<float> calibration_grid() {
+  std::vector<float> g;
+  for (int k = 5; k <= 17; ++k) g.push_back(0.05f * float(k));  // 0.25 … 0.85
+  return g;
+}
+
 // One query's forward passes, as mvg_infer (objectives::segment) and mvg_eval (eval::model_segmenter)
 // both answer it: one pass under one mapping (random, pre-defined), or one pass per class of the
 // prompts (binary at level 1; random with one_class_per_pass at a random level each), merged.
@@ -226,6 +253,8 @@ struct coloring_passes {
   // over the prompt labels as fed (set_prompt_area); empty: the one threshold above.
   std::vector<double> prompt_pixels;
   float area_lo = 0.25f, area_hi = 0.9f;
+  // Per-class thresholds chosen elsewhere (calibrated_threshold); empty: the rules above.
+  std::vector<float> class_thresholds;
 
   // How a pass colors its prompt labels: a per-class pass shows its one class on background.
   color_image colorize_prompt(const label_map& l, std::size_t pass) const { return colorize(l, maps[pass], per_class); }
@@ -246,6 +275,7 @@ struct coloring_passes {
     if (!per_class) return decode(preds[0], maps[0], threshold);
     std::vector<float> levels;
     for (std::size_t k = 0; k < classes.size(); ++k) levels.push_back(maps[k].color_of(classes[k]));
+    if (!class_thresholds.empty()) return merge_per_class(preds, classes, levels, class_thresholds);
     if (prompt_pixels.empty()) return merge_per_class(preds, classes, levels, threshold);
     std::vector<float> t;
     for (std::size_t k = 0; k < classes.size(); ++k)
