@@ -62,6 +62,8 @@ static void evaluate(const eval_cli& o, const std::string& preset) {
   mo.calibrate = o.decoding == "calibrated";
   MVG_CHECK(o.decoding == "nearest" || mo.one_class_per_pass || coloring == "binary", "--decoding ", o.decoding,
             " needs one pass per class: --coloring per-class or binary (this run: ", coloring, ")");
+  MVG_CHECK(o.decoding == "nearest" || o.threshold == objectives::nearest_color_threshold, "--threshold ",
+            o.threshold, " applies to --decoding nearest; --decoding ", o.decoding, " chooses its thresholds itself");
   MVG_CHECK(!mo.calibrate || eo.prompts == 1, "--decoding calibrated needs one prompt pair (this run: ", eo.prompts,
             ")");
   mo.coloring = objectives::coloring_of(mo.one_class_per_pass ? "random" : coloring,
@@ -163,7 +165,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "random", "per-class", "binary", "predefined"}))
       ->capture_default_str();
   app.add_option("--threshold", o.threshold, "segmentation decoding: a pixel is background unless its prediction "
-                 "exceeds this share of its class's gray level (0.5: the nearest color)")
+                 "exceeds this share of its class's gray level (0.5: the nearest color; --decoding nearest only)")
       ->check(CLI::Range(0.05, 0.99))->capture_default_str();
   app.add_option("--decoding", o.decoding, "segmentation decoding: nearest (the nearest color, or --threshold), "
                  "prompt-area (per class, the threshold at which the prediction covers as many pixels as the prompts "

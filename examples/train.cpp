@@ -85,6 +85,7 @@ static void train(const example::train_options& o, const std::string& preset) {
   so.prompt_pairs = std::size_t(o.prompts);
   so.max_prompt_distance = std::size_t(o.prompt_distance);
   so.min_prompt_distance = std::size_t(o.min_prompt_distance);
+  so.segmentation_prompt_distance = std::size_t(o.seg_prompt_distance);
   so.set_weight = set_weights;
   so.augment = o.augment;
   so.self_prompt_share = o.self_prompts;

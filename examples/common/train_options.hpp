@@ -2,6 +2,7 @@
 // before anything loads, and the text a resumed run compares with the one it continues
 // (io::check_resume_options). The shares and set weights parse through mvg/objectives/shares.hpp.
 #pragma once
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <vector>
@@ -18,7 +19,7 @@ struct train_options {
   std::vector<std::string> datasets;  // Decathlon / nnU-Net raw folders (data/benchmark/decathlon.hpp)
   long dataset_axis = 2;
   long steps = 500, batch = 8, seed = 0, prompts = 1, prompt_distance = 20, min_prompt_distance = 0,
-       checkpoint_every = 50, until = 0;
+       seg_prompt_distance = 0, checkpoint_every = 50, until = 0;
   double lr = 2e-4, clip = 1.0, warmup = 0.05;  // lr: see docs/examples.md (1e-3 diverges at batch 8)
   std::string ar_share;    // over the paper's shares (§4.1); see mvg/objectives/shares.hpp
   std::string task_share;  // the task-kind mixture over the paper's (segmentation 0.5)
@@ -61,7 +62,8 @@ struct train_options {
             {"position_heads", std::to_string(position_heads)}, {"coloring", coloring},
             {"pixel_skip", pixel_skip ? "1" : "0"}, {"dataset_axis", std::to_string(dataset_axis)},
             {"background_weight", std::to_string(background_weight)},
-            {"synthetic_regions", std::to_string(synthetic_regions)}};
+            {"synthetic_regions", std::to_string(synthetic_regions)},
+            {"seg_prompt_distance", std::to_string(seg_prompt_distance)}};
   }
   std::string dataset_list() const {
     std::string s;
@@ -74,6 +76,9 @@ struct train_options {
     const auto& o = *this;
     MVG_CHECK(o.min_prompt_distance >= 0 && o.min_prompt_distance <= o.prompt_distance, "--min-prompt-distance ",
               o.min_prompt_distance, " must lie in [0, --prompt-distance ", o.prompt_distance, "]");
+    MVG_CHECK(o.seg_prompt_distance == 0 || o.seg_prompt_distance >= std::max(1L, o.min_prompt_distance),
+              "--seg-prompt-distance ", o.seg_prompt_distance, " must be 0 (the same as --prompt-distance) or at least ",
+              std::max(1L, o.min_prompt_distance), " (1 and --min-prompt-distance)");
     MVG_CHECK(o.seg_first_weight >= 0 && o.seg_first_weight <= 1, "--seg-first-weight ", o.seg_first_weight,
               " must lie in [0, 1]");
     MVG_CHECK(o.self_prompts >= 0 && o.self_prompts <= 1, "--self-prompts ", o.self_prompts, " must lie in [0, 1]");
@@ -107,6 +112,9 @@ struct train_options {
     app.add_option("--min-prompt-distance", o.min_prompt_distance,
                      "training prompts come from at least this many slices away when the pool allows (test prompts lie "
                      "9-19 slices from S1-S3 queries)")->capture_default_str();
+    app.add_option("--seg-prompt-distance", o.seg_prompt_distance,
+                     "segmentation's own --prompt-distance (0: the same); denoising, inpainting and synthesis keep "
+                     "--prompt-distance")->capture_default_str();
     app.add_option("--task-share", o.task_share, "task-kind mixture, e.g. 'segmentation=0.7,denoising=0.1,"
                      "inpainting=0.1,synthesis=0.1' (default: the paper's, segmentation 0.5, the others 1/6 each)");
     app.add_option("--set-weights", o.set_weights, "segmentation set draw weights, e.g. 'S2-regions=3,S3=3' "
@@ -178,7 +186,8 @@ inline std::map<std::string, std::string> defaults_of_older_states() {
           {"seg_first_weight", std::to_string(1.0)}, {"datasets", ""}, {"dataset_axis", "2"},
           {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}, {"freeze", ""},
           {"lr_scale", ""}, {"position_heads", "0"}, {"coloring", "random"}, {"pixel_skip", "0"},
-          {"background_weight", std::to_string(0.1)}, {"synthetic_regions", std::to_string(0.0)}};
+          {"background_weight", std::to_string(0.1)}, {"synthetic_regions", std::to_string(0.0)},
+          {"seg_prompt_distance", "0"}};
 }
 
 }  // namespace example

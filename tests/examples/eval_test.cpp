@@ -156,6 +156,8 @@ TEST_CASE("mvg_eval: --threshold 0.5 is the nearest color, and prompt-area decod
   for (const auto& [args, says, code] : std::vector<std::tuple<std::string, std::string, int>>{
            {"--coloring random --decoding prompt-area", "--decoding prompt-area needs one pass per class", 1},
            {"--coloring binary --decoding calibrated --prompts 2", "--decoding calibrated needs one prompt pair", 1},
+           {"--coloring per-class --decoding calibrated --threshold 0.6",
+            "--threshold 0.6 applies to --decoding nearest; --decoding calibrated chooses its thresholds itself", 1},
            {"--threshold 1.5", "--threshold: Value 1.5 not in range", 2},
            {"--decoding median", "--decoding: median not in {nearest,prompt-area,calibrated}", 2}}) {
     const auto r = run(s.dir, MVG_EVAL_EXE, "--checkpoint m.safetensors --out ev_bad --tasks S1 " + args);

@@ -84,6 +84,8 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
            {"--out x --set-weights S1=-1", "'S1=-1' is not SET=WEIGHT", 1},
            {"--out x --tasks S1,inpaint-ch2 --set-weights S3=2", "'S3', which is not a training set here", 1},
            {"--out x --min-prompt-distance 30", "--min-prompt-distance 30 must lie in [0, --prompt-distance 20]", 1},
+           {"--out x --min-prompt-distance 5 --seg-prompt-distance 3",
+            "--seg-prompt-distance 3 must be 0 (the same as --prompt-distance) or at least 5", 1},
            {"--out x --seg-first-weight 2", "--seg-first-weight 2 must lie in [0, 1]", 1},
            {"--out x --background-weight 0", "--background-weight 0 must lie in (0, 1]", 1},
            {"--out x --synthetic-regions 2", "--synthetic-regions 2 must lie in [0, 1]", 1},
@@ -302,7 +304,8 @@ TEST_CASE("mvg_train: --task-share and --set-weights choose what a run trains on
   const auto r = run(s.dir, MVG_TRAIN_EXE,
                      "--out r --tasks S1,S2-lobes,inpaint-ch2 --steps 6 --batch 2 --threads 2 --seed 3 "
                      "--task-share segmentation=1,inpainting=0 --set-weights S2-lobes=0 --augment "
-                     "--min-prompt-distance 8 --seg-first-weight 0 --background-weight 0.5 --synthetic-regions 0.5");
+                     "--min-prompt-distance 8 --seg-first-weight 0 --background-weight 0.5 --synthetic-regions 0.5 "
+                     "--seg-prompt-distance 10");
   INFO(r.err);
   REQUIRE(r.code == 0);
   const auto rows = loss_column(s / "r" / "log.csv");
@@ -317,6 +320,7 @@ TEST_CASE("mvg_train: --task-share and --set-weights choose what a run trains on
   CHECK(md.at("mvg.train.seg_first_weight") == "0.000000");
   CHECK(md.at("mvg.train.background_weight") == "0.500000");
   CHECK(md.at("mvg.train.synthetic_regions") == "0.500000");
+  CHECK(md.at("mvg.train.seg_prompt_distance") == "10");
 }
 
 TEST_CASE("mvg_train --precision is stored, and a loss that is no longer finite stops the run before the update",

@@ -132,19 +132,19 @@ TEST_CASE("a decoding threshold moves where background ends: in one pass, per cl
   CHECK(prompt_area_threshold(ramp, 0.5f, 3, 0.1f, 0.95f) == Approx(0.6f));  // 0.7, 0.8, 0.9 pass
   CHECK(prompt_area_threshold(ramp, 0.5f, 8, 0.25f, 0.9f) == Approx(0.25f));  // 0.1 would be needed: lo
   CHECK(prompt_area_threshold(ramp, 0.5f, 0, 0.25f, 0.9f) == Approx(0.9f));   // nothing prompted: hi
+  // The prompts' mean area per class, then the passes decode at the threshold it gives.
+  label_map prompt = xt::zeros<std::uint8_t>({1, 10}), other = prompt;
+  prompt(0, 0) = prompt(0, 1) = 4, other(0, 5) = other(0, 6) = other(0, 7) = other(0, 8) = 4;  // 2 and 4 pixels
+  other(0, 9) = 2;
+  REQUIRE(mean_prompt_pixels({2, 4}, {&prompt, &other}) == std::vector<double>{0.5, 3.0});
+  REQUIRE_THROWS_WITH(mean_prompt_pixels({4}, {}), Catch::Contains("no prompt labels"));
   coloring_passes passes;
   passes.classes = {4};
   passes.maps.emplace_back().colors[4] = 0.5f;
   passes.per_class = true;
-  label_map prompt = xt::zeros<std::uint8_t>({1, 10}), other = prompt;
-  prompt(0, 0) = prompt(0, 1) = 4, other(0, 5) = other(0, 6) = other(0, 7) = other(0, 8) = 4;  // 2 and 4 pixels
-  passes.set_prompt_area({&prompt, &other});
-  REQUIRE(passes.prompt_pixels == std::vector<double>{3.0});
+  passes.class_thresholds = {prompt_area_threshold(ramp, 0.5f, mean_prompt_pixels({4}, {&prompt, &other})[0], 0.25f, 0.9f)};
   const auto merged = passes.merge({ramp});
   CHECK(std::count(merged.begin(), merged.end(), 4) == 3);
-  coloring_passes one_pass;
-  one_pass.classes = {4};
-  REQUIRE_THROWS_WITH(one_pass.set_prompt_area({&prompt}), Catch::Contains("one pass per class"));
 }
 
 TEST_CASE("calibrated threshold: the grid's threshold whose mask best matches a labelled slice", "[coloring]") {

@@ -183,6 +183,45 @@ TEST_CASE("task sampler: prompts as far as test prompts, and independent augment
   }
 }
 
+TEST_CASE("task sampler: segmentation's own prompt distance leaves the image tasks' prompts as far as before",
+          "[objectives][data]") {
+  const auto& b = seg_sets();
+  const auto& seg_pool = b.set("S1").tasks[0].train;
+  const auto& img = image_tasks();
+  const auto& d2 = *std::find_if(img.tasks.begin(), img.tasks.end(), [](const auto& t) { return t.name == "D2-5"; });
+  auto slice_in = [](const auto& pool, auto&& image_of, const data::image2d<float>& img) {
+    for (const auto& smp : pool)
+      if (std::equal(img.begin(), img.end(), image_of(smp).begin())) return long(smp.slice);
+    return -1L;
+  };
+  auto seg_image = [&](const data::seg_sample& smp) { return b.set("S1").image(smp); };
+  auto clean = [](const auto& pair) { return pair.target; };
+  // Both bounds at 40, then segmentation's alone at 2: its prompts come nearer, denoising's do not.
+  for (std::size_t seg_distance : {std::size_t(0), std::size_t(2)}) {
+    task_sampler s(b, img, {.prompt_pairs = 1, .max_prompt_distance = 40, .segmentation_prompt_distance = seg_distance,
+                            .set_weight = {{"S2-lobes", 0.0}}});
+    rng g(21);
+    long seg_far = 0, img_far = 0;
+    for (int i = 0; i < 60; ++i) {
+      const sample smp = s.draw(task_kind::segmentation, g);
+      const long q = slice_in(seg_pool, seg_image, smp.query), p = slice_in(seg_pool, seg_image, smp.prompt_images[0]);
+      REQUIRE((q >= 0 && p >= 0));
+      seg_far = std::max(seg_far, std::abs(q - p));
+      const sample den = s.draw(task_kind::denoising, g);
+      const long dq = slice_in(d2.train, clean, den.target), dp = slice_in(d2.train, clean, den.prompt_labels[0]);
+      REQUIRE((dq >= 0 && dp >= 0));
+      img_far = std::max(img_far, std::abs(dq - dp));
+    }
+    INFO("segmentation distance " << seg_distance);
+    CHECK(img_far > 10);
+    if (seg_distance == 0) CHECK(seg_far > 10);
+    else CHECK(seg_far <= 2);
+  }
+  CHECK_THROWS_WITH(task_sampler(b, img, {.prompt_pairs = 1, .max_prompt_distance = 40, .segmentation_prompt_distance = 4,
+                                          .min_prompt_distance = 8}),
+                    Catch::Contains("nearest prompt distance 8 exceeds"));
+}
+
 TEST_CASE("task sampler: self prompts are the query itself, at the share asked, and cost no draw when off",
           "[objectives][data]") {
   const auto& b = seg_sets();

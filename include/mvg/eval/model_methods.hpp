@@ -43,6 +43,7 @@ struct model_method_options {
   bool blank_prompt_labels = false;  // the prompt ablation (above)
   float threshold = objectives::nearest_color_threshold;  // decoding: where background ends (coloring.hpp)
   bool prompt_area = false;  // per-class decoding thresholds from the prompts' areas (prompt_area_threshold)
+  float prompt_area_lo = 0.25f, prompt_area_hi = 0.9f;  // its range
   // Test-time mirroring (nnU-Net's default): every segmentation pass also runs on the sample mirrored left
   // to right, prompts and query alike, and the two predictions are averaged after mirroring it back.
   bool mirror = false;
@@ -73,9 +74,7 @@ inline const data::seg_sample* calibration_prompt(const seg_query& q) {
   }
   return best;
 }
-}  // namespace detail
 
-namespace detail {
 // Answers n samples (build(i) makes sample i) in batches of `batch`; finish(i, prediction).
 template <class Model, class Build, class Finish>
 void answer_in_batches(const Model& m, std::size_t n, std::size_t batch, objectives::inference_mode mode,
@@ -113,6 +112,7 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
     std::vector<unit> units;
     std::vector<objectives::coloring_passes> passes(qs.size());
     std::vector<const data::seg_sample*> calibration(qs.size(), nullptr);
+    std::vector<std::vector<double>> prompt_pixels(qs.size());  // per query and class (prompt-area decoding)
     for (std::size_t i = 0; i < qs.size(); ++i) {
       const auto& q = qs[i];
       std::vector<const objectives::label_map*> labels;
@@ -127,13 +127,14 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
       if (o.coloring == objectives::coloring_scheme::predefined) fixed = o.predefined.mapping(*q.set, *q.task, classes);
       passes[i] = objectives::plan_passes(std::move(classes), o.coloring, o.one_class_per_pass, g, o.colors, &fixed);
       passes[i].threshold = o.threshold;
-      if (o.prompt_area) {
+      if (o.prompt_area && !passes[i].classes.empty()) {
+        MVG_CHECK(passes[i].per_class, "prompt-area decoding needs one pass per class (per-class or binary coloring)");
         const objectives::label_map blank = xt::zeros<std::uint8_t>(q.prompt_label(0).shape());
         std::vector<const objectives::label_map*> fed;
         for (const auto* l : labels) fed.push_back(o.blank_prompt_labels ? &blank : l);
-        passes[i].set_prompt_area(fed);
+        prompt_pixels[i] = objectives::mean_prompt_pixels(passes[i].classes, fed);
       }
-      if (o.calibrate) {
+      if (o.calibrate && !passes[i].classes.empty()) {
         MVG_CHECK(passes[i].per_class && q.prompts.size() == 1, "calibrated decoding needs one pass per class "
                   "(per-class or binary coloring) and one prompt pair");
         calibration[i] = detail::calibration_prompt(q);
@@ -173,13 +174,20 @@ seg_method model_segmenter(const Model& m, model_method_options o = {}) {
     };
     detail::answer_in_batches(m, units.size(), o.batch,
                               o.mode[static_cast<std::size_t>(objectives::task_kind::segmentation)], build, finish);
+    // Per-class thresholds from what the passes answered: the calibration pair's, or the prompts' areas.
     const auto grid = objectives::calibration_grid();
     for (std::size_t i = 0; i < qs.size(); ++i) {
-      if (calibration_preds[i].empty()) continue;
       auto& ps = passes[i];
-      for (std::size_t k = 0; k < ps.classes.size(); ++k)
-        ps.class_thresholds.push_back(objectives::calibrated_threshold(
-            calibration_preds[i][k], ps.maps[k].color_of(ps.classes[k]), qs[i].prompts[0]->label, ps.classes[k], grid));
+      if (calibration_preds[i].empty() && prompt_pixels[i].empty()) continue;  // else per-class passes: a map each
+      for (std::size_t k = 0; k < ps.classes.size(); ++k) {
+        const float level = ps.maps[k].color_of(ps.classes[k]);
+        if (!calibration_preds[i].empty())
+          ps.class_thresholds.push_back(objectives::calibrated_threshold(calibration_preds[i][k], level,
+                                                                         qs[i].prompts[0]->label, ps.classes[k], grid));
+        else if (!prompt_pixels[i].empty())
+          ps.class_thresholds.push_back(objectives::prompt_area_threshold(preds[i][k], level, prompt_pixels[i][k],
+                                                                          o.prompt_area_lo, o.prompt_area_hi));
+      }
     }
     std::vector<label_image> out(qs.size());
     for (std::size_t i = 0; i < qs.size(); ++i)

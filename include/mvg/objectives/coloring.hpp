@@ -207,6 +207,18 @@ inline float prompt_area_threshold(const color_image& pred, float level, double 
   return std::clamp(v[n] / level, lo, hi);
 }
 
+// Per class, its mean pixel count over the prompt labels as fed (all background in the prompt ablation):
+// what prompt_area_threshold matches.
+inline std::vector<double> mean_prompt_pixels(const std::vector<int>& classes, const std::vector<const label_map*>& fed) {
+  MVG_CHECK(!fed.empty(), "prompt-area decoding: no prompt labels");
+  std::vector<double> n(classes.size(), 0.0);
+  for (const label_map* l : fed)
+    for (std::size_t k = 0; k < classes.size(); ++k)
+      n[k] += double(std::count(l->begin(), l->end(), static_cast<std::uint8_t>(classes[k])));
+  for (double& v : n) v /= double(fed.size());
+  return n;
+}
+
 // Binary scheme, inference side: each prediction ≈ 1 on its class; a pixel takes the class with the
 // highest prediction if that exceeds `threshold`.
 inline label_map merge_binary(const std::vector<color_image>& preds, const std::vector<int>& classes,
@@ -249,25 +261,11 @@ struct coloring_passes {
   std::vector<color_mapping> maps;   // one per pass
   bool per_class = false;
   float threshold = nearest_color_threshold;  // decode / merge_per_class
-  // Prompt-area decoding (prompt_area_threshold), per-class passes only: per class, its mean pixel count
-  // over the prompt labels as fed (set_prompt_area); empty: the one threshold above.
-  std::vector<double> prompt_pixels;
-  float area_lo = 0.25f, area_hi = 0.9f;
-  // Per-class thresholds chosen elsewhere (calibrated_threshold); empty: the rules above.
+  // Per-class thresholds chosen elsewhere (calibrated_threshold, prompt_area_threshold); empty: the one above.
   std::vector<float> class_thresholds;
 
   // How a pass colors its prompt labels: a per-class pass shows its one class on background.
   color_image colorize_prompt(const label_map& l, std::size_t pass) const { return colorize(l, maps[pass], per_class); }
-  // Prompt-area decoding from the prompt labels the passes were fed (all background in the prompt ablation).
-  void set_prompt_area(const std::vector<const label_map*>& fed) {
-    MVG_CHECK(per_class, "prompt-area decoding needs one pass per class (--coloring per-class or binary)");
-    MVG_CHECK(!fed.empty(), "prompt-area decoding: no prompt labels");
-    prompt_pixels.assign(classes.size(), 0.0);
-    for (const label_map* l : fed)
-      for (std::size_t k = 0; k < classes.size(); ++k)
-        prompt_pixels[k] += double(std::count(l->begin(), l->end(), static_cast<std::uint8_t>(classes[k])));
-    for (double& n : prompt_pixels) n /= double(fed.size());
-  }
   // The passes' predictions, in pass order → one label map.
   label_map merge(const std::vector<color_image>& preds) const {
     MVG_CHECK(preds.size() == maps.size() && !maps.empty(), "coloring_passes: ", preds.size(), " predictions for ",
@@ -276,11 +274,7 @@ struct coloring_passes {
     std::vector<float> levels;
     for (std::size_t k = 0; k < classes.size(); ++k) levels.push_back(maps[k].color_of(classes[k]));
     if (!class_thresholds.empty()) return merge_per_class(preds, classes, levels, class_thresholds);
-    if (prompt_pixels.empty()) return merge_per_class(preds, classes, levels, threshold);
-    std::vector<float> t;
-    for (std::size_t k = 0; k < classes.size(); ++k)
-      t.push_back(prompt_area_threshold(preds[k], levels[k], prompt_pixels[k], area_lo, area_hi));
-    return merge_per_class(preds, classes, levels, t);
+    return merge_per_class(preds, classes, levels, threshold);
   }
 };
 

@@ -11,7 +11,9 @@
 // Segmentation draws a training set (uniformly, or by set_weight), then one of its tasks, so a set
 // with many small binary tasks (S2-regions, S3) does not crowd out the others.
 // Levers for in-context learning (docs/results.md measures each): min_prompt_distance keeps training
-// prompts as far from their query as test prompts lie; augment transforms every segmentation prompt
+// prompts as far from their query as test prompts lie; segmentation_prompt_distance bounds segmentation's
+// prompts nearer than the image tasks' (nearer prompts teach segmentation to read them, while denoising
+// and synthesis lose from them); augment transforms every segmentation prompt
 // pair and the query independently (crop, intensity), so copying the prompt label fits less well
 // than reading it; self_prompt_share makes that share of segmentation samples prompt themselves (every
 // prompt pair is the query's own slice), the pure copy task in which "the label where the prompt's label
@@ -42,6 +44,7 @@ namespace mvg::objectives {
 struct sampler_options {
   std::size_t prompt_pairs = 1;
   std::size_t max_prompt_distance = 12;  // slices between a training query and its prompts
+  std::size_t segmentation_prompt_distance = 0;  // segmentation's own bound on it (0: max_prompt_distance)
   std::size_t min_prompt_distance = 0;   // prompts nearer than this are used only when no other is left
   std::map<std::string, double> set_weight{};  // segmentation set name → draw weight (absent: 1)
   bool augment = false;                  // segmentation: independent augmentation of prompts and query
@@ -67,6 +70,9 @@ public:
               "task_sampler: pre-defined coloring without a class table (predefined_colors::of)");
     MVG_CHECK(o.self_prompt_share >= 0 && o.self_prompt_share <= 1, "task_sampler: self-prompt share ",
               o.self_prompt_share, " must lie in [0, 1]");
+    MVG_CHECK(o.min_prompt_distance <= o.max_prompt_distance &&
+                  (o.segmentation_prompt_distance == 0 || o.min_prompt_distance <= o.segmentation_prompt_distance),
+              "task_sampler: the nearest prompt distance ", o.min_prompt_distance, " exceeds a farthest one");
     MVG_CHECK(o.synthetic_share >= 0 && o.synthetic_share <= 1, "task_sampler: synthetic share ", o.synthetic_share,
               " must lie in [0, 1]");
     auto lends_support = [&](const std::string& name) {
@@ -127,8 +133,11 @@ private:
   };
 
   template <class Pool>
-  std::vector<std::size_t> prompts_for(const Pool& pool, std::size_t q, rng& g) const {
-    return data::training_prompts(pool, q, opt_.prompt_pairs, opt_.min_prompt_distance, opt_.max_prompt_distance, g);
+  std::vector<std::size_t> prompts_for(const Pool& pool, std::size_t q, std::size_t max_distance, rng& g) const {
+    return data::training_prompts(pool, q, opt_.prompt_pairs, opt_.min_prompt_distance, max_distance, g);
+  }
+  std::size_t segmentation_distance() const {
+    return opt_.segmentation_prompt_distance > 0 ? opt_.segmentation_prompt_distance : opt_.max_prompt_distance;
   }
 
   static auto shuffled(rng& g) {
@@ -151,7 +160,7 @@ private:
       prompts.assign(opt_.prompt_pairs, q);
     else if (e.set->across_subjects())
       prompts = data::cross_subject_prompts(*e.set, pool, pool[q], opt_.prompt_pairs, shuffled(g));
-    if (prompts.size() < opt_.prompt_pairs) prompts = prompts_for(pool, q, g);
+    if (prompts.size() < opt_.prompt_pairs) prompts = prompts_for(pool, q, segmentation_distance(), g);
     // A random region instead of the task's class (drawn only when asked for, so other runs keep their
     // draws); within one volume only, since a region is a place in that volume.
     std::vector<label_map> synthetic;
@@ -223,7 +232,7 @@ private:
     };
     sample s;
     s.kind = kind;
-    for (std::size_t p : prompts_for(pool, q, g)) {
+    for (std::size_t p : prompts_for(pool, q, opt_.max_prompt_distance, g)) {
       const auto pp = pair(p);
       s.prompt_images.push_back(pp.input);
       s.prompt_labels.push_back(pp.target);

@@ -36,6 +36,18 @@ struct random_region {
   float min_intensity = 0.05f;
   double slice_pixels = 0.35;
 
+  // The cell of the point (x, y, z) in pixel units (z: slice × slice_pixels).
+  std::size_t nearest_seed(double x, double y, double z) const {
+    std::size_t best = 0;
+    double best_d = INFINITY;
+    for (std::size_t k = 0; k < seeds.size(); ++k) {
+      const double dx = x - seeds[k].x, dy = y - seeds[k].y, dz = z - seeds[k].z;
+      const double d = dx * dx + dy * dy + dz * dz;
+      if (d < best_d) best_d = d, best = k;
+    }
+    return best;
+  }
+
   image2d<std::uint8_t> label(const image2d<float>& image, double slice) const {
     MVG_CHECK(image.dimension() == 2 && !seeds.empty(), "random_region::label: an empty region or a non-2-D image");
     const std::size_t h = image.shape(0), w = image.shape(1);
@@ -45,14 +57,7 @@ struct random_region {
       for (std::size_t x = 0; x < w; ++x) {
         const float v = image(y, x);
         if (v < min_intensity || std::abs(double(v) - centre) > half_width) continue;
-        std::size_t best = 0;
-        double best_d = INFINITY;
-        for (std::size_t k = 0; k < seeds.size(); ++k) {
-          const double dx = double(x) - seeds[k].x, dy = double(y) - seeds[k].y, dz = z - seeds[k].z;
-          const double d = dx * dx + dy * dy + dz * dz;
-          if (d < best_d) best_d = d, best = k;
-        }
-        if (best == cell) out(y, x) = 1;
+        if (nearest_seed(double(x), double(y), z) == cell) out(y, x) = 1;
       }
     return out;
   }
@@ -80,12 +85,7 @@ inline random_region draw_random_region(const image2d<float>& query, double quer
     if (query.flat(i) >= o.min_intensity) tissue.push_back(i);
   const std::size_t at = tissue.empty() ? std::size_t(g.below(query.size())) : tissue[g.below(tissue.size())];
   const double px = double(at % query.shape(1)), py = double(at / query.shape(1));
-  double best_d = INFINITY;
-  for (std::size_t k = 0; k < n; ++k) {
-    const double d = (px - r.seeds[k].x) * (px - r.seeds[k].x) + (py - r.seeds[k].y) * (py - r.seeds[k].y) +
-                     (z0 - r.seeds[k].z) * (z0 - r.seeds[k].z);
-    if (d < best_d) best_d = d, r.cell = k;
-  }
+  r.cell = r.nearest_seed(px, py, z0);
   r.centre = query.flat(at);
   r.half_width = g.uniform(o.min_half_width, o.max_half_width);
   return r;
