@@ -96,6 +96,11 @@ static void train(const example::train_options& o, const std::string& preset) {
   // From the loaded sets, which --tasks and --dataset fix for a run, so a resumed run rebuilds the same table.
   if (so.coloring == objectives::coloring_scheme::predefined) so.predefined = objectives::predefined_colors::of(*data.seg);
   const objectives::task_sampler sampler(*data.seg, *data.img, so);
+  // The curriculum's second sampler: the same draws but for the prompt distance (--late-prompt-distance).
+  objectives::sampler_options late_so = so;
+  if (o.late_prompt_distance > 0) late_so.max_prompt_distance = std::size_t(o.late_prompt_distance);
+  const objectives::task_sampler late_sampler(*data.seg, *data.img, late_so);
+  const long late_step = o.late_step();
   objectives::hybrid_options ho;
   ho.p_autoregressive = ar_shares;
   ho.task_weight = task_shares;
@@ -132,7 +137,8 @@ static void train(const example::train_options& o, const std::string& preset) {
   example::loss_summary losses;
   example::progress_bar bar("train", o.steps, start);
   for (long step = start; step < end; ++step) {
-    const auto r = objectives::train_step(net, opt, lr(step), schedule, pretraining, sampler, so_step, g);
+    const auto r = objectives::train_step(net, opt, lr(step), schedule, pretraining,
+                                          step < late_step ? sampler : late_sampler, so_step, g);
     // Not finite: the update was skipped, so the files on disk are the last good checkpoint.
     const double bad = std::isfinite(r.loss) ? r.grad_norm : r.loss;
     MVG_CHECK(r.finite(), "the ", std::isfinite(r.loss) ? "gradient norm" : "loss", " became ",

@@ -3,6 +3,7 @@
 // (io::check_resume_options). The shares and set weights parse through mvg/objectives/shares.hpp.
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <vector>
@@ -19,7 +20,8 @@ struct train_options {
   std::vector<std::string> datasets;  // Decathlon / nnU-Net raw folders (data/benchmark/decathlon.hpp)
   long dataset_axis = 2;
   long steps = 500, batch = 8, seed = 0, prompts = 1, prompt_distance = 20, min_prompt_distance = 0,
-       seg_prompt_distance = 0, checkpoint_every = 50, until = 0;
+       seg_prompt_distance = 0, late_prompt_distance = 0, checkpoint_every = 50, until = 0;
+  double late_from = 0.5;  // share of --steps after which --late-prompt-distance bounds the prompts
   double lr = 2e-4, clip = 1.0, warmup = 0.05;  // lr: see docs/examples.md (1e-3 diverges at batch 8)
   std::string ar_share;    // over the paper's shares (§4.1); see mvg/objectives/shares.hpp
   std::string task_share;  // the task-kind mixture over the paper's (segmentation 0.5)
@@ -63,7 +65,12 @@ struct train_options {
             {"pixel_skip", pixel_skip ? "1" : "0"}, {"dataset_axis", std::to_string(dataset_axis)},
             {"background_weight", std::to_string(background_weight)},
             {"synthetic_regions", std::to_string(synthetic_regions)},
-            {"seg_prompt_distance", std::to_string(seg_prompt_distance)}};
+            {"seg_prompt_distance", std::to_string(seg_prompt_distance)},
+            {"late_prompt_distance", std::to_string(late_prompt_distance)}, {"late_from", std::to_string(late_from)}};
+  }
+  // The first step that draws its prompts within --late-prompt-distance (steps if none does).
+  long late_step() const {
+    return late_prompt_distance > 0 ? std::min(steps, long(std::ceil(late_from * double(steps)))) : steps;
   }
   std::string dataset_list() const {
     std::string s;
@@ -79,6 +86,10 @@ struct train_options {
     MVG_CHECK(o.seg_prompt_distance == 0 || o.seg_prompt_distance >= std::max(1L, o.min_prompt_distance),
               "--seg-prompt-distance ", o.seg_prompt_distance, " must be 0 (the same as --prompt-distance) or at least ",
               std::max(1L, o.min_prompt_distance), " (1 and --min-prompt-distance)");
+    MVG_CHECK(o.late_prompt_distance == 0 || o.late_prompt_distance >= std::max(1L, o.min_prompt_distance),
+              "--late-prompt-distance ", o.late_prompt_distance, " must be 0 (none) or at least ",
+              std::max(1L, o.min_prompt_distance), " (1 and --min-prompt-distance)");
+    MVG_CHECK(o.late_from > 0 && o.late_from < 1, "--late-from ", o.late_from, " must lie in (0, 1)");
     MVG_CHECK(o.seg_first_weight >= 0 && o.seg_first_weight <= 1, "--seg-first-weight ", o.seg_first_weight,
               " must lie in [0, 1]");
     MVG_CHECK(o.self_prompts >= 0 && o.self_prompts <= 1, "--self-prompts ", o.self_prompts, " must lie in [0, 1]");
@@ -115,6 +126,13 @@ struct train_options {
     app.add_option("--seg-prompt-distance", o.seg_prompt_distance,
                      "segmentation's own --prompt-distance (0: the same); denoising, inpainting and synthesis keep "
                      "--prompt-distance")->capture_default_str();
+    app.add_option("--late-prompt-distance", o.late_prompt_distance,
+                     "a near-to-far curriculum: from --late-from of the run on, every task's training prompts lie within "
+                     "this many slices instead of --prompt-distance (0: one distance for the whole run; a --seg-prompt-distance "
+                     "still bounds segmentation)")
+        ->capture_default_str();
+    app.add_option("--late-from", o.late_from, "share of --steps after which --late-prompt-distance applies")
+        ->capture_default_str();
     app.add_option("--task-share", o.task_share, "task-kind mixture, e.g. 'segmentation=0.7,denoising=0.1,"
                      "inpainting=0.1,synthesis=0.1' (default: the paper's, segmentation 0.5, the others 1/6 each)");
     app.add_option("--set-weights", o.set_weights, "segmentation set draw weights, e.g. 'S2-regions=3,S3=3' "
@@ -187,7 +205,7 @@ inline std::map<std::string, std::string> defaults_of_older_states() {
           {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}, {"freeze", ""},
           {"lr_scale", ""}, {"position_heads", "0"}, {"coloring", "random"}, {"pixel_skip", "0"},
           {"background_weight", std::to_string(0.1)}, {"synthetic_regions", std::to_string(0.0)},
-          {"seg_prompt_distance", "0"}};
+          {"seg_prompt_distance", "0"}, {"late_prompt_distance", "0"}, {"late_from", std::to_string(0.5)}};
 }
 
 }  // namespace example

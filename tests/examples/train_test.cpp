@@ -86,6 +86,9 @@ TEST_CASE("mvg_train: misuse exits non-zero with one line naming the problem", "
            {"--out x --min-prompt-distance 30", "--min-prompt-distance 30 must lie in [0, --prompt-distance 20]", 1},
            {"--out x --min-prompt-distance 5 --seg-prompt-distance 3",
             "--seg-prompt-distance 3 must be 0 (the same as --prompt-distance) or at least 5", 1},
+           {"--out x --min-prompt-distance 5 --late-prompt-distance 3",
+            "--late-prompt-distance 3 must be 0 (none) or at least 5", 1},
+           {"--out x --late-prompt-distance 20 --late-from 1", "--late-from 1 must lie in (0, 1)", 1},
            {"--out x --seg-first-weight 2", "--seg-first-weight 2 must lie in [0, 1]", 1},
            {"--out x --background-weight 0", "--background-weight 0 must lie in (0, 1]", 1},
            {"--out x --synthetic-regions 2", "--synthetic-regions 2 must lie in [0, 1]", 1},
@@ -321,6 +324,27 @@ TEST_CASE("mvg_train: --task-share and --set-weights choose what a run trains on
   CHECK(md.at("mvg.train.background_weight") == "0.500000");
   CHECK(md.at("mvg.train.synthetic_regions") == "0.500000");
   CHECK(md.at("mvg.train.seg_prompt_distance") == "10");
+}
+
+TEST_CASE("mvg_train --late-prompt-distance: the same steps up to --late-from, other prompts after, stored",
+          "[examples][train]") {
+  mvg_test::scratch s("train_late_prompts");
+  const std::string common = "--tasks S1 --steps 6 --batch 2 --threads 2 --seed 5 --prompt-distance 2";
+  const auto near = run(s.dir, MVG_TRAIN_EXE, "--out near " + common);
+  const auto curriculum = run(s.dir, MVG_TRAIN_EXE, "--out cur " + common + " --late-prompt-distance 40 --late-from 0.5");
+  INFO(near.err << curriculum.err);
+  REQUIRE((near.code == 0 && curriculum.code == 0));
+  const auto a = loss_column(s / "near" / "log.csv"), b = loss_column(s / "cur" / "log.csv");
+  REQUIRE((a.size() == 6 && b.size() == 6));
+  // Steps 0-2 draw prompts within 2 slices in both runs; from step 3 the curriculum draws from 40.
+  for (int i = 0; i < 3; ++i) CHECK(a[i] == b[i]);
+  int differ = 0;
+  for (int i = 3; i < 6; ++i) differ += a[i] != b[i];
+  CHECK(differ > 0);
+  example::model_t m;
+  const auto md = mvg::io::load_checkpoint((s / "cur" / "model.safetensors").string(), m);
+  CHECK(md.at("mvg.train.late_prompt_distance") == "40");
+  CHECK(md.at("mvg.train.late_from") == "0.500000");
 }
 
 TEST_CASE("mvg_train --precision is stored, and a loss that is no longer finite stops the run before the update",
