@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "common/benchmark_data.hpp"
 #include "common/cli.hpp"
@@ -96,11 +97,14 @@ static void train(const example::train_options& o, const std::string& preset) {
   // From the loaded sets, which --tasks and --dataset fix for a run, so a resumed run rebuilds the same table.
   if (so.coloring == objectives::coloring_scheme::predefined) so.predefined = objectives::predefined_colors::of(*data.seg);
   const objectives::task_sampler sampler(*data.seg, *data.img, so);
-  // The curriculum's second sampler: the same draws but for the prompt distance (--late-prompt-distance).
-  objectives::sampler_options late_so = so;
-  if (o.late_prompt_distance > 0) late_so.max_prompt_distance = std::size_t(o.late_prompt_distance);
-  const objectives::task_sampler late_sampler(*data.seg, *data.img, late_so);
-  const long late_step = o.late_step();
+  // The curriculum's second sampler, built only when asked for: the same draws but for the prompt distance.
+  std::optional<objectives::task_sampler> late_sampler;
+  if (o.late_prompt_distance > 0) {
+    objectives::sampler_options late_so = so;
+    late_so.max_prompt_distance = std::size_t(o.late_prompt_distance);
+    late_sampler.emplace(*data.seg, *data.img, late_so);
+  }
+  const long late_step = o.late_step();  // o.steps without a curriculum
   objectives::hybrid_options ho;
   ho.p_autoregressive = ar_shares;
   ho.task_weight = task_shares;
@@ -138,7 +142,7 @@ static void train(const example::train_options& o, const std::string& preset) {
   example::progress_bar bar("train", o.steps, start);
   for (long step = start; step < end; ++step) {
     const auto r = objectives::train_step(net, opt, lr(step), schedule, pretraining,
-                                          step < late_step ? sampler : late_sampler, so_step, g);
+                                          step < late_step ? sampler : *late_sampler, so_step, g);
     // Not finite: the update was skipped, so the files on disk are the last good checkpoint.
     const double bad = std::isfinite(r.loss) ? r.grad_norm : r.loss;
     MVG_CHECK(r.finite(), "the ", std::isfinite(r.loss) ? "gradient norm" : "loss", " became ",

@@ -83,12 +83,14 @@ struct train_options {
     const auto& o = *this;
     MVG_CHECK(o.min_prompt_distance >= 0 && o.min_prompt_distance <= o.prompt_distance, "--min-prompt-distance ",
               o.min_prompt_distance, " must lie in [0, --prompt-distance ", o.prompt_distance, "]");
-    MVG_CHECK(o.seg_prompt_distance == 0 || o.seg_prompt_distance >= std::max(1L, o.min_prompt_distance),
-              "--seg-prompt-distance ", o.seg_prompt_distance, " must be 0 (the same as --prompt-distance) or at least ",
-              std::max(1L, o.min_prompt_distance), " (1 and --min-prompt-distance)");
-    MVG_CHECK(o.late_prompt_distance == 0 || o.late_prompt_distance >= std::max(1L, o.min_prompt_distance),
-              "--late-prompt-distance ", o.late_prompt_distance, " must be 0 (none) or at least ",
-              std::max(1L, o.min_prompt_distance), " (1 and --min-prompt-distance)");
+    // An optional second bound on the prompt distance: 0 (off), or one that --min-prompt-distance can meet.
+    auto check_distance = [&](const char* flag, long d, const char* zero) {
+      const long least = std::max(1L, o.min_prompt_distance);
+      MVG_CHECK(d == 0 || d >= least, flag, " ", d, " must be 0 (", zero, ") or at least ", least,
+                " (1 and --min-prompt-distance)");
+    };
+    check_distance("--seg-prompt-distance", o.seg_prompt_distance, "the same as --prompt-distance");
+    check_distance("--late-prompt-distance", o.late_prompt_distance, "none");
     MVG_CHECK(o.late_from > 0 && o.late_from < 1, "--late-from ", o.late_from, " must lie in (0, 1)");
     MVG_CHECK(o.seg_first_weight >= 0 && o.seg_first_weight <= 1, "--seg-first-weight ", o.seg_first_weight,
               " must lie in [0, 1]");
