@@ -39,6 +39,8 @@ struct train_options {
   std::string lr_scale;       // per-parameter lr multipliers, "qkv=4" (mvg/optim/lr_scale.hpp)
   long position_heads = 0;    // heads per block built to attend by position at init (mvg/nn/position_heads.hpp)
   bool pixel_skip = false;    // the decoder also sees three input slots' pixels (mvg/nn/pixel_skip.hpp)
+  bool copy_gate = false;     // the decoder may copy the prompt label per pixel (mvg/nn/conv_decoder.hpp)
+  bool refine = false;        // a second full-resolution stage in the decoder (mvg/nn/conv_decoder.hpp)
   std::string coloring = "random";  // segmentation label coloring (mvg/objectives/coloring.hpp, paper §3.2)
   std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
   bool pretrain = false;      // masked image modeling on the training images, no labels
@@ -62,7 +64,9 @@ struct train_options {
             {"freeze", freeze},
             {"lr_scale", ob::format_lr_scales(ob::parse_lr_scales(lr_scale, "--lr-scale"))},
             {"position_heads", std::to_string(position_heads)}, {"coloring", coloring},
-            {"pixel_skip", pixel_skip ? "1" : "0"}, {"dataset_axis", std::to_string(dataset_axis)},
+            {"pixel_skip", pixel_skip ? "1" : "0"}, {"copy_gate", copy_gate ? "1" : "0"},
+            {"refine", refine ? "1" : "0"},
+            {"dataset_axis", std::to_string(dataset_axis)},
             {"background_weight", std::to_string(background_weight)},
             {"synthetic_regions", std::to_string(synthetic_regions)},
             {"seg_prompt_distance", std::to_string(seg_prompt_distance)},
@@ -101,6 +105,8 @@ struct train_options {
               " must lie in (0, 1]");
     MVG_CHECK(o.finetune.empty() || o.start_from.empty(), "--finetune and --start-from both name a checkpoint to "
               "start from: pass one (--finetune: the encoder only; --start-from: every weight)");
+    MVG_CHECK(!o.refine || o.pixel_skip, "--refine reads the pixels the pixel skip reads: pass --pixel-skip too");
+    MVG_CHECK(!o.copy_gate || o.pixel_skip, "--copy-gate copies a pixel the pixel skip reads: pass --pixel-skip too");
     MVG_CHECK(o.dataset_axis >= 0 && o.dataset_axis <= 2, "--dataset-axis ", o.dataset_axis, " must be 0, 1 or 2");
     MVG_CHECK(o.steps > 0 && o.batch > 0 && o.prompts > 0 && o.checkpoint_every > 0, "--steps, --batch, --prompts and "
               "--checkpoint-every must be positive");
@@ -179,6 +185,10 @@ struct train_options {
     app.add_flag("--pixel-skip", o.pixel_skip, "the decoder also sees the pixels of the query image, the prompt "
                    "label and the prompt image before its target, at full resolution (not in the paper: the "
                    "8-pixel patch grid alone predicts blobs; docs/design.md)");
+    app.add_flag("--refine", o.refine, "with --pixel-skip: a second decoder stage at full resolution that reads the "
+                   "head's features and the skip's pixels (not in the paper; docs/design.md)");
+    app.add_flag("--copy-gate", o.copy_gate, "with --pixel-skip: per pixel, the decoder weighs its own value against "
+                   "the prompt label's (a learned gate; not in the paper; docs/design.md)");
     app.add_option("--self-prompts", o.self_prompts, "share of segmentation samples whose prompt pairs are the query "
                      "itself (the exact copy task: a lesson in reading where the prompt's label lies)")
         ->capture_default_str();
@@ -205,7 +215,7 @@ inline std::map<std::string, std::string> defaults_of_older_states() {
           {"set_weights", ""}, {"min_prompt_distance", "0"}, {"augment", "0"},
           {"seg_first_weight", std::to_string(1.0)}, {"datasets", ""}, {"dataset_axis", "2"},
           {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}, {"freeze", ""},
-          {"lr_scale", ""}, {"position_heads", "0"}, {"coloring", "random"}, {"pixel_skip", "0"},
+          {"lr_scale", ""}, {"position_heads", "0"}, {"coloring", "random"}, {"pixel_skip", "0"}, {"copy_gate", "0"}, {"refine", "0"},
           {"background_weight", std::to_string(0.1)}, {"synthetic_regions", std::to_string(0.0)},
           {"seg_prompt_distance", "0"}, {"late_prompt_distance", "0"}, {"late_from", std::to_string(0.5)}};
 }

@@ -5,6 +5,7 @@
 // Loading checks the config against the compiled one and every tensor's presence, dtype and shape
 // before changing any weight; a failed load leaves the model untouched.
 #pragma once
+#include <array>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -70,15 +71,18 @@ void check_parameters(const param_set<T, B>& ps, const safetensors_file& f, cons
 // Copies the parameters whose names pass `keep` from `prefix + name` in f (F32 or F64), after
 // checking all of them, so a bad file changes no weight; the others keep their values.
 // Returns how many tensors were copied.
-// The one optional module (nn/pixel_skip.hpp) is refused, not dropped, when the model lacks it.
+// The decoder's optional modules (nn/conv_decoder.hpp) are refused, not dropped, when the model lacks them.
 template <class T, backend B, class Keep>
 std::size_t copy_parameters(param_set<T, B>& ps, const safetensors_file& f, const std::string& prefix, Keep keep) {
   for (const auto& p : ps.infos())
     if (keep(p.name)) check_entry(f, prefix + p.name, p.dims);
-  const std::string skip = "decoder.skip.weight";
-  MVG_CHECK(!f.contains(prefix + skip) || ps.contains(skip) || !keep(skip), f.path(), ": tensor '", prefix + skip,
-            "' is the decoder's pixel skip (mvg_train --pixel-skip), which this model lacks: build it with "
-            "nn::decoder_options{.pixel_skip = true}, as io::decoder_options_of(file) reads it");
+  for (const auto& [name, what, flag, field] :
+       {std::array<const char*, 4>{"decoder.skip.weight", "pixel skip", "--pixel-skip", ".pixel_skip"},
+        std::array<const char*, 4>{"decoder.gate.weight", "copy gate", "--copy-gate", ".copy_gate"},
+        std::array<const char*, 4>{"decoder.refine.weight", "refinement", "--refine", ".refine"}})
+    MVG_CHECK(!f.contains(prefix + name) || ps.contains(name) || !keep(name), f.path(), ": tensor '", prefix + name,
+              "' is the decoder's ", what, " (mvg_train ", flag, "), which this model lacks: build it with "
+              "nn::decoder_options{", field, " = true}, as io::decoder_options_of(file) reads it");
   auto host = ps.values().to_host();
   std::size_t copied = 0;
   for (const auto& p : ps.infos())
@@ -107,12 +111,15 @@ void parameter_entries(const param_set<T, B>& ps, std::vector<float>& f32, std::
 }
 
 // The decoder a checkpoint's weights were trained with (model.safetensors or train_state.safetensors).
-inline nn::decoder_options decoder_options_of(const safetensors_file& f) {
-  return {.pixel_skip = f.contains("decoder.skip.weight") || f.contains("model.decoder.skip.weight")};
+template <class File>
+nn::decoder_options decoder_options_in(const File& f) {
+  const auto has = [&](const std::string& n) { return f.contains(n) || f.contains("model." + n); };
+  return {.pixel_skip = has("decoder.skip.weight"), .copy_gate = has("decoder.gate.weight"),
+          .refine = has("decoder.refine.weight")};
 }
+inline nn::decoder_options decoder_options_of(const safetensors_file& f) { return decoder_options_in(f); }
 inline nn::decoder_options decoder_options_of(const std::string& path) {  // the header alone
-  const auto header = safetensors_file::read_header(path);
-  return {.pixel_skip = header.contains("decoder.skip.weight") || header.contains("model.decoder.skip.weight")};
+  return decoder_options_in(safetensors_file::read_header(path));
 }
 
 // Writes the parameters (as float32) with the config and extra metadata, atomically.

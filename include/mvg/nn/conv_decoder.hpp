@@ -6,6 +6,12 @@
 // Conv3×3(3→C, no bias) of three input slots' pixels (nn/pixel_skip.hpp), so a prediction can follow the
 // prompt label's outline at full resolution where the 8-pixel patch grid alone gives blobs. Its weight
 // starts at zero: at step 0 the decoder is the paper's, and the same seed draws the same other weights.
+// Copy gate (decoder_options::copy_gate, needs the pixel skip; not in the paper): per pixel, the output is
+// (1 − g)·v + g·c, v the head's value, c the skip's second source (for the query label: the prompt label,
+// nn/pixel_skip.hpp), g = σ(Conv1×1(C→1) of the head's features). Copying the prompt's label is where
+// in-context segmentation starts (the copy baseline); the gate lets the model keep it where its own map
+// is unsure and overrule it where the query's image says otherwise. Its weight and bias start at zero
+// (g = ½ everywhere).
 #pragma once
 #include "mvg/nn/config.hpp"
 #include "mvg/nn/linear.hpp"
@@ -14,19 +20,27 @@
 #include "mvg/ops/conv2d.hpp"
 #include "mvg/ops/gelu.hpp"
 #include "mvg/ops/pixel_shuffle.hpp"
+#include "mvg/ops/reduce.hpp"
 #include "mvg/ops/shape_ops.hpp"
+#include "mvg/ops/softmax.hpp"
 
 namespace mvg::nn {
 
 struct decoder_options {
   bool pixel_skip = false;
+  bool copy_gate = false;  // needs pixel_skip
+  bool refine = false;     // needs pixel_skip
 };
+
+inline constexpr int64_t refine_channels = 16;
 
 template <class T, backend B>
 struct conv_decoder {
   linear<T, B> embed;
   param_ref<T, B> conv1_w, conv1_b, norm_w, norm_b, conv2_w, conv2_b;
   param_ref<T, B> skip_w;  // set only with the pixel skip
+  param_ref<T, B> gate_w, gate_b;  // set only with the copy gate
+  param_ref<T, B> refine_w, refine_b, refine_skip_w, refine_out_w, refine_out_b;  // set only with refine
   int64_t patch = 0, channels = 0, image_size = 0;
 
   conv_decoder() = default;
@@ -45,9 +59,28 @@ struct conv_decoder {
     if (o.pixel_skip)
       skip_w = declare(ps, "decoder.skip.weight", shape{c.decoder_channels, pixel_skip_channels, 3, 3},
                        init_kind::zeros, true);
+    MVG_CHECK(!o.copy_gate || o.pixel_skip, "conv_decoder: the copy gate copies a pixel-skip source: "
+              "decoder_options{.copy_gate = true} needs .pixel_skip = true");
+    MVG_CHECK(!o.refine || o.pixel_skip, "conv_decoder: the refinement reads the pixel skip's sources: "
+              "decoder_options{.refine = true} needs .pixel_skip = true");
+    if (o.refine) {
+      refine_w = declare(ps, "decoder.refine.weight", shape{refine_channels, c.decoder_channels, 3, 3},
+                         init_kind::decoder_conv, true);
+      refine_b = declare(ps, "decoder.refine.bias", shape{refine_channels}, init_kind::zeros, false);
+      refine_skip_w = declare(ps, "decoder.refine_skip.weight", shape{refine_channels, pixel_skip_channels, 3, 3},
+                              init_kind::decoder_conv, true);
+      refine_out_w = declare(ps, "decoder.refine_out.weight", shape{1, refine_channels, 3, 3}, init_kind::zeros, true);
+      refine_out_b = declare(ps, "decoder.refine_out.bias", shape{1}, init_kind::zeros, false);
+    }
+    if (o.copy_gate) {
+      gate_w = declare(ps, "decoder.gate.weight", shape{1, c.decoder_channels, 1, 1}, init_kind::zeros, true);
+      gate_b = declare(ps, "decoder.gate.bias", shape{1}, init_kind::zeros, false);
+    }
   }
 
   bool has_pixel_skip() const { return skip_w.set != nullptr; }
+  bool has_copy_gate() const { return gate_w.set != nullptr; }
+  bool has_refine() const { return refine_w.set != nullptr; }
 
   // feats: [Bt, S, G, 4D] → [Bt, S, H, W]; skip: [Bt·S, 3, H, W] with the pixel skip, else undefined.
   var<T, B> operator()(const var<T, B>& feats, const var<T, B>& skip = {}) const {
@@ -66,8 +99,22 @@ struct conv_decoder {
       x = ops::add(x, ops::conv2d(skip, skip_w(), static_cast<const var<T, B>*>(nullptr), {1, 1}));
     }
     x = ops::gelu(ops::channel_layer_norm(x, norm_w(), norm_b(), T(1e-6)));
-    x = ops::conv2d(x, conv2_w(), conv2_b(), {1, 0});
-    return ops::reshape(x, {bt, slots, image_size, image_size});
+    auto v = ops::conv2d(x, conv2_w(), conv2_b(), {1, 0});
+    if (has_refine()) {
+      auto h = ops::add(ops::conv2d(x, refine_w(), refine_b(), {1, 1}),
+                        ops::conv2d(skip, refine_skip_w(), static_cast<const var<T, B>*>(nullptr), {1, 1}));
+      v = ops::add(v, ops::conv2d(ops::gelu(h), refine_out_w(), refine_out_b(), {1, 1}));
+    }
+    if (has_copy_gate()) v = gated_copy(v, ops::conv2d(x, gate_w(), gate_b(), {1, 0}), ops::slice(skip, 1, 1, 2));
+    return ops::reshape(v, {bt, slots, image_size, image_size});
+  }
+
+private:
+  // (1 − σ(l))·v + σ(l)·c per pixel, all [N, 1, H, W]: the two-way softmax of (0, l) weighs (v, c).
+  static var<T, B> gated_copy(const var<T, B>& v, const var<T, B>& l, const var<T, B>& c) {
+    const var<T, B> zero(tensor<T, B>::zeros(l.shape()));
+    const auto w = ops::permute(ops::softmax(ops::permute(ops::concat(std::vector<var<T, B>>{zero, l}, 1), {0, 2, 3, 1})), {0, 3, 1, 2});
+    return ops::sum(ops::mul(w, ops::concat(std::vector<var<T, B>>{v, c}, 1)), 1, true);
   }
 };
 

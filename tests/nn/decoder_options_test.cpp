@@ -1,0 +1,190 @@
+// The decoder's optional stages beyond the pixel skip (mvg/nn/conv_decoder.hpp), the copy gate and the
+// refinement: against PyTorch (tests/reference/make_decoder_options_reference.py), their start, what the
+// gate copies and from where, and their checkpoints.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <unistd.h>
+
+#include "support/backend_under_test.hpp"
+#include "mvg/io/checkpoint.hpp"
+#include "mvg/nn/model.hpp"
+#include "mvg/ops/loss.hpp"
+#include "support/reference.hpp"
+
+using namespace mvg;
+
+namespace {
+constexpr config ref_cfg = test::reference_model_cfg;
+using model_t = model<ref_cfg, test_backend>;
+using ftensor = tensor<float, test_backend>;
+using fvar = var<float, test_backend>;
+constexpr nn::decoder_options with_skip{.pixel_skip = true}, with_gate{.pixel_skip = true, .copy_gate = true},
+    with_refine{.pixel_skip = true, .refine = true};
+
+fvar slot(const fvar& pred, int64_t k) {
+  return ops::reshape(ops::slice(pred, 1, k, k + 1), {pred.dim(0), pred.dim(2), pred.dim(3)});
+}
+
+ftensor uniform(shape s, uint64_t seed) {
+  rng g(seed);
+  std::vector<float> v(static_cast<size_t>(s.numel()));
+  for (auto& x : v) x = static_cast<float>(g.uniform());
+  return ftensor::from_host(s, v);
+}
+
+void set_param(model_t& m, const std::string& name, float value) {
+  auto& v = m.parameters().values();
+  auto host = v.to_host();
+  for (const auto& p : m.parameters().infos())
+    if (p.name == name) std::fill_n(host.begin() + p.offset, p.dims.numel(), value);
+  v.copy_from(ftensor::from_host(v.shape(), host));
+}
+}  // namespace
+
+TEST_CASE("copy gate and refinement: the model matches PyTorch in both attention modes",
+          "[reference][model][copy-gate][refine]") {
+  for (auto [file, options] : {std::pair{"model_copy_gate.safetensors", with_gate},
+                               std::pair{"model_refine.safetensors", with_refine}}) {
+    for (const std::string mode : {"full", "causal"}) {
+      INFO(file << ", mode " << mode);
+      const auto ref = io::safetensors_file::read(test::reference_path(file));
+      auto load = [&](const std::string& name) {
+        return ftensor::from_host(ref.at(name).dims, ref.values<float>(name));
+      };
+      model_t m(0, init_scheme::timm, {}, options);
+      io::load_parameters(m.parameters(), ref, "param.");
+      m.parameters().zero_grad();
+      autograd::current_tape().clear();
+      const ftensor pixels = load("input.pixels"), mask = load("input.token_mask");
+      const ftensor target = load("input.target"), weight = load("input.weight");
+      const bool causal = mode == "causal";
+      auto pred = m.forward(pixels, sequence_roles(1, 4), causal ? nullptr : &mask,
+                            causal ? attention_kind::block_causal : attention_kind::full);
+      CHECK(test::scaled_max_error(pred.value().to_host(), ref.values<float>(mode + ".pred"), 0) < 1e-4);
+      const fvar px(pixels);
+      auto loss = causal ? ops::scale(ops::add(ops::smooth_l1_loss(slot(pred, 0), slot(px, 1), 0.01),
+                                               ops::smooth_l1_loss(slot(pred, 2), slot(px, 3), 0.01)),
+                                      0.5f)
+                         : ops::smooth_l1_loss(slot(pred, 3), fvar(target), 0.01, &weight);
+      CHECK(loss.value().item() == Approx(ref.values<float>(mode + ".loss")[0]).epsilon(1e-4));
+      autograd::backward(loss);
+      for (const auto& p : m.parameters().infos()) {
+        if (p.name == "mask_token" && causal) continue;  // unused without a token mask
+        INFO("gradient of " << p.name);
+        CHECK(test::scaled_max_error(m.parameters()[p.name].grad().to_host(),
+                                     ref.values<float>(mode + ".grad." + p.name), 0) < 1e-4);
+      }
+    }
+  }
+}
+
+TEST_CASE("copy gate: it starts halfway between the skip model's value and the prompt label, and a shut or "
+          "open gate gives either one exactly",
+          "[model][copy-gate]") {
+  model_t skip(7, init_scheme::timm, {}, with_skip), gate(7, init_scheme::timm, {}, with_gate);
+  REQUIRE(gate.parameters().size() == skip.parameters().size() + 2);
+  const auto a = skip.parameters().values().to_host(), b = gate.parameters().values().to_host();
+  REQUIRE(std::equal(a.begin(), a.end(), b.begin()));  // the gate is declared last, at zero
+  for (std::size_t i = a.size(); i < b.size(); ++i) REQUIRE(b[i] == 0.f);
+  set_param(skip, "decoder.skip.weight", 0.05f);  // a trained skip, so that v depends on the pixels
+  set_param(gate, "decoder.skip.weight", 0.05f);
+
+  const ftensor pixels = uniform({2, 4, 16, 16}, 3);
+  const auto px = pixels.to_host();
+  const int64_t hw = 256;
+  // Under full attention slot k predicts itself, and copies slot k − 2: the query label (3) the prompt
+  // label (1). Under the block-causal mask slot k predicts k + 1 and copies k − 1.
+  for (auto [kind, back] : {std::pair{attention_kind::full, 2}, std::pair{attention_kind::block_causal, 1}}) {
+    INFO((kind == attention_kind::full ? "full" : "block-causal"));
+    const auto v = skip.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host();
+    auto copied = [&](int64_t b, int64_t k, int64_t i) {
+      return k - back >= 0 ? px[std::size_t((b * 4 + k - back) * hw + i)] : 0.f;
+    };
+    set_param(gate, "decoder.gate.bias", 0.f);
+    auto half = gate.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host();
+    set_param(gate, "decoder.gate.bias", -40.f);
+    auto shut = gate.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host();
+    set_param(gate, "decoder.gate.bias", 40.f);
+    auto open = gate.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host();
+    double worst_half = 0, worst_shut = 0, worst_open = 0;
+    for (int64_t b = 0; b < 2; ++b)
+      for (int64_t k = 0; k < 4; ++k)
+        for (int64_t i = 0; i < hw; ++i) {
+          const auto j = std::size_t((b * 4 + k) * hw + i);
+          worst_half = std::max(worst_half, double(std::abs(half[j] - 0.5f * (v[j] + copied(b, k, i)))));
+          worst_shut = std::max(worst_shut, double(std::abs(shut[j] - v[j])));
+          worst_open = std::max(worst_open, double(std::abs(open[j] - copied(b, k, i))));
+        }
+    CHECK(worst_half < 1e-5);
+    CHECK(worst_shut < 1e-5);
+    CHECK(worst_open < 1e-5);
+  }
+}
+
+TEST_CASE("refinement: at step 0 the model is the skip model, output for output, and it reads the pixels",
+          "[model][refine]") {
+  model_t skip(7, init_scheme::timm, {}, with_skip), refine(7, init_scheme::timm, {}, with_refine);
+  REQUIRE(refine.parameters().size() == skip.parameters().size() + 5);
+  const auto a = skip.parameters().values().to_host(), b = refine.parameters().values().to_host();
+  REQUIRE(std::equal(a.begin(), a.end(), b.begin()));  // declared after the skip: the same draws before it
+  const ftensor pixels = uniform({2, 4, 16, 16}, 3);
+  for (auto kind : {attention_kind::full, attention_kind::block_causal}) {
+    const auto pa = skip.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host();
+    CHECK(refine.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host() == pa);  // its output conv is 0
+  }
+  // Trained (non-zero) output weights: the prompt label (slot 1) now reaches the query label's (slot 3)
+  // prediction through the refinement too, and a masked query label still reaches none.
+  set_param(refine, "decoder.refine_out.weight", 0.05f);
+  const int64_t G = ref_cfg.tokens_per_slot();
+  std::vector<float> mask(4 * G, 0.f);
+  std::fill(mask.begin() + 3 * G, mask.end(), 1.f);
+  const ftensor tm = ftensor::from_host({1, 4 * G}, mask);
+  const ftensor one = uniform({1, 4, 16, 16}, 4);
+  auto predict = [&](model_t& m, const ftensor& px) {
+    return m.forward(px, sequence_roles(1, 4), &tm, attention_kind::full).value().to_host();
+  };
+  auto changed = [&](int64_t s) {
+    auto host = one.to_host();
+    for (int64_t i = 0; i < 256; ++i) host[std::size_t(s * 256 + i)] = 1.f - host[std::size_t(s * 256 + i)];
+    return ftensor::from_host(one.shape(), host);
+  };
+  const auto base = predict(refine, one);
+  CHECK(base != predict(skip, one));
+  CHECK(predict(refine, changed(3)) == base);
+  CHECK(predict(refine, changed(1)) != base);
+}
+
+TEST_CASE("copy gate and refinement: they need the pixel skip, checkpoints say they have them, and a model "
+          "without them refuses one",
+          "[io][copy-gate][refine]") {
+  REQUIRE_THROWS_WITH(model_t(1, init_scheme::timm, {}, {.copy_gate = true}), Catch::Contains("pixel_skip"));
+  REQUIRE_THROWS_WITH(model_t(1, init_scheme::timm, {}, {.refine = true}), Catch::Contains("pixel_skip"));
+  const auto dir = std::filesystem::temp_directory_path() / ("mvg_copy_gate_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string with = (dir / "gate.safetensors").string(), without = (dir / "skip.safetensors").string();
+  model_t gate(1, init_scheme::timm, {}, with_gate), skip(1, init_scheme::timm, {}, with_skip);
+  io::save_checkpoint(with, gate);
+  io::save_checkpoint(without, skip);
+  CHECK(io::decoder_options_of(with).copy_gate);
+  CHECK(io::decoder_options_of(with).pixel_skip);
+  CHECK_FALSE(io::decoder_options_of(without).copy_gate);
+  CHECK_FALSE(io::decoder_options_of(with).refine);
+
+  model_t other(2, init_scheme::timm, {}, with_skip);
+  const auto before = other.parameters().values().to_host();
+  REQUIRE_THROWS_WITH(io::load_checkpoint(with, other),
+                      Catch::Contains(with) && Catch::Contains("decoder.gate.weight") && Catch::Contains("copy gate"));
+  REQUIRE(other.parameters().values().to_host() == before);  // a refused load changes nothing
+  model_t other_gate(2, init_scheme::timm, {}, with_gate);
+  REQUIRE_THROWS_WITH(io::load_checkpoint(without, other_gate), Catch::Contains("decoder.gate.weight"));
+  io::load_checkpoint(with, other_gate);
+  REQUIRE(other_gate.parameters().values().to_host() == gate.parameters().values().to_host());
+
+  const std::string refined = (dir / "refine.safetensors").string();
+  io::save_checkpoint(refined, model_t(1, init_scheme::timm, {}, with_refine));
+  CHECK(io::decoder_options_of(refined).refine);
+  CHECK_FALSE(io::decoder_options_of(refined).copy_gate);
+  REQUIRE_THROWS_WITH(io::load_checkpoint(refined, other),
+                      Catch::Contains("decoder.refine.weight") && Catch::Contains("refinement"));
+  std::filesystem::remove_all(dir);
+}
