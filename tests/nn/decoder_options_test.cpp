@@ -8,8 +8,7 @@
 #include "support/backend_under_test.hpp"
 #include "mvg/io/checkpoint.hpp"
 #include "mvg/nn/model.hpp"
-#include "mvg/ops/loss.hpp"
-#include "support/reference.hpp"
+#include "support/model_against_reference.hpp"
 
 using namespace mvg;
 
@@ -17,20 +16,10 @@ namespace {
 constexpr config ref_cfg = test::reference_model_cfg;
 using model_t = model<ref_cfg, test_backend>;
 using ftensor = tensor<float, test_backend>;
-using fvar = var<float, test_backend>;
 constexpr nn::decoder_options with_skip{.pixel_skip = true}, with_gate{.pixel_skip = true, .copy_gate = true},
     with_refine{.pixel_skip = true, .refine = true};
 
-fvar slot(const fvar& pred, int64_t k) {
-  return ops::reshape(ops::slice(pred, 1, k, k + 1), {pred.dim(0), pred.dim(2), pred.dim(3)});
-}
-
-ftensor uniform(shape s, uint64_t seed) {
-  rng g(seed);
-  std::vector<float> v(static_cast<size_t>(s.numel()));
-  for (auto& x : v) x = static_cast<float>(g.uniform());
-  return ftensor::from_host(s, v);
-}
+ftensor uniform(shape s, uint64_t seed) { return test::uniform_tensor<float, test_backend>(s, seed); }
 
 void set_param(model_t& m, const std::string& name, float value) {
   auto& v = m.parameters().values();
@@ -43,39 +32,9 @@ void set_param(model_t& m, const std::string& name, float value) {
 
 TEST_CASE("copy gate and refinement: the model matches PyTorch in both attention modes",
           "[reference][model][copy-gate][refine]") {
-  for (auto [file, options] : {std::pair{"model_copy_gate.safetensors", with_gate},
-                               std::pair{"model_refine.safetensors", with_refine}}) {
-    for (const std::string mode : {"full", "causal"}) {
-      INFO(file << ", mode " << mode);
-      const auto ref = io::safetensors_file::read(test::reference_path(file));
-      auto load = [&](const std::string& name) {
-        return ftensor::from_host(ref.at(name).dims, ref.values<float>(name));
-      };
-      model_t m(0, init_scheme::timm, {}, options);
-      io::load_parameters(m.parameters(), ref, "param.");
-      m.parameters().zero_grad();
-      autograd::current_tape().clear();
-      const ftensor pixels = load("input.pixels"), mask = load("input.token_mask");
-      const ftensor target = load("input.target"), weight = load("input.weight");
-      const bool causal = mode == "causal";
-      auto pred = m.forward(pixels, sequence_roles(1, 4), causal ? nullptr : &mask,
-                            causal ? attention_kind::block_causal : attention_kind::full);
-      CHECK(test::scaled_max_error(pred.value().to_host(), ref.values<float>(mode + ".pred"), 0) < 1e-4);
-      const fvar px(pixels);
-      auto loss = causal ? ops::scale(ops::add(ops::smooth_l1_loss(slot(pred, 0), slot(px, 1), 0.01),
-                                               ops::smooth_l1_loss(slot(pred, 2), slot(px, 3), 0.01)),
-                                      0.5f)
-                         : ops::smooth_l1_loss(slot(pred, 3), fvar(target), 0.01, &weight);
-      CHECK(loss.value().item() == Approx(ref.values<float>(mode + ".loss")[0]).epsilon(1e-4));
-      autograd::backward(loss);
-      for (const auto& p : m.parameters().infos()) {
-        if (p.name == "mask_token" && causal) continue;  // unused without a token mask
-        INFO("gradient of " << p.name);
-        CHECK(test::scaled_max_error(m.parameters()[p.name].grad().to_host(),
-                                     ref.values<float>(mode + ".grad." + p.name), 0) < 1e-4);
-      }
-    }
-  }
+  model_t gate(0, init_scheme::timm, {}, with_gate), refine(0, init_scheme::timm, {}, with_refine);
+  test::check_model_against_reference(gate, "model_copy_gate.safetensors");
+  test::check_model_against_reference(refine, "model_refine.safetensors");
 }
 
 TEST_CASE("copy gate: it starts halfway between the skip model's value and the prompt label, and a shut or "

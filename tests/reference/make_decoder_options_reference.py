@@ -18,10 +18,8 @@ make_pixel_skip_reference.py's.
 Stored tensors (F32) per file: param.<name> (initial parameters), input.pixels / token_mask / target / weight
 / roles, and for mode in full, causal: <mode>.pred [2,4,16,16], <mode>.loss [], <mode>.grad.<name>.
 """
-import json
 import os
 import sys
-from collections import OrderedDict
 
 import torch
 import torch.nn as nn
@@ -30,7 +28,6 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_model_reference as base  # noqa: E402
 import make_pixel_skip_reference as skip_ref  # noqa: E402
-from safetensors_py import save_file, load_file  # noqa: E402
 
 REFINE = 16
 
@@ -77,50 +74,6 @@ def run(m, pixels, roles, token_mask, keep, causal):
     return m(pixels, roles, token_mask=token_mask, keep=keep)
 
 
-def write(name, gate, refine):
-    model32 = build(gate, refine)
-    names = [n for n, _ in model32.named_parameters()]
-    g = torch.Generator().manual_seed(1234)
-    B, S, HW = 2, 4, base.CONFIG["image_size"]
-    G = (HW // base.CONFIG["patch"]) ** 2
-    pixels = torch.rand(B, S, HW, HW, generator=g, dtype=torch.float32)
-    token_mask = torch.zeros(B, S * G, dtype=torch.float32)
-    token_mask[0, 3 * G:4 * G] = 1.0
-    token_mask[1, 3 * G + torch.randperm(G, generator=g)[:8]] = 1.0
-    target = torch.rand(B, HW, HW, generator=g, dtype=torch.float32)
-    weight = torch.where(torch.rand(B, HW, HW, generator=g) < 0.5, torch.tensor(0.1), torch.tensor(1.0))
-    roles = torch.arange(S, dtype=torch.int64)
-    slot = torch.arange(S * G) // G
-    keep_causal = slot[None, :] <= slot[:, None]
-
-    out = OrderedDict()
-    for n, p in model32.named_parameters():
-        out["param." + n] = p.detach().clone()
-    out["input.pixels"], out["input.token_mask"] = pixels, token_mask
-    out["input.target"], out["input.weight"], out["input.roles"] = target, weight, roles
-    px64 = pixels.double()
-    for mode in ("full", "causal"):
-        m = build(gate, refine).double()
-        m.load_state_dict(model32.state_dict())
-        causal = mode == "causal"
-        pred = run(m, px64, roles, None if causal else token_mask.double(), keep_causal if causal else None, causal)
-        loss = base.causal_loss(pred, px64) if causal else base.full_loss(pred, target.double(), weight.double())
-        loss.backward()
-        out[mode + ".pred"], out[mode + ".loss"] = pred.detach().float(), loss.detach().float()
-        for n, p in m.named_parameters():
-            out[mode + ".grad." + n] = (p.grad if p.grad is not None else torch.zeros_like(p)).detach().float()
-
-    out = OrderedDict((k, v.detach().contiguous()) for k, v in out.items())
-    meta = {"mvg.config": json.dumps(base.CONFIG), "mvg.format": "1", "torch_version": torch.__version__,
-            "param_names": json.dumps(names)}
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
-    save_file(out, path, meta)
-    back, _ = load_file(path)
-    assert list(back) == list(out)
-    print("wrote %s: %d tensors; full.loss %.8f causal.loss %.8f" % (
-        path, len(out), out["full.loss"].item(), out["causal.loss"].item()))
-
-
 if __name__ == "__main__":
-    write("model_copy_gate.safetensors", gate=True, refine=False)
-    write("model_refine.safetensors", gate=False, refine=True)
+    skip_ref.write("model_copy_gate.safetensors", lambda: build(gate=True, refine=False), run)
+    skip_ref.write("model_refine.safetensors", lambda: build(gate=False, refine=True), run)

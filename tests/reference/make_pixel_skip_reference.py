@@ -21,7 +21,6 @@ from collections import OrderedDict
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_model_reference as base  # noqa: E402
@@ -62,10 +61,12 @@ def run(m, pixels, roles, token_mask, keep, causal):
     return m(pixels, roles, token_mask=token_mask, keep=keep)
 
 
-def main():
-    model32 = build()
+def write(name, build_fn, run_fn):
+    """Writes tests/reference/<name> for the model build_fn() makes, run_fn(m, pixels, roles, token_mask, keep,
+    causal) runs: its initial parameters, this script's inputs, and both modes' predictions, losses and
+    gradients (make_decoder_options_reference.py writes its files through this too)."""
+    model32 = build_fn()
     names = [n for n, _ in model32.named_parameters()]
-    assert names[-1] == "decoder.skip.weight"
     g = torch.Generator().manual_seed(1234)
     B, S, HW = 2, 4, base.CONFIG["image_size"]
     G = (HW // base.CONFIG["patch"]) ** 2
@@ -86,10 +87,10 @@ def main():
     out["input.target"], out["input.weight"], out["input.roles"] = target, weight, roles
     px64 = pixels.double()
     for mode in ("full", "causal"):
-        m = build().double()
+        m = build_fn().double()
         m.load_state_dict(model32.state_dict())
         causal = mode == "causal"
-        pred = run(m, px64, roles, None if causal else token_mask.double(), keep_causal if causal else None, causal)
+        pred = run_fn(m, px64, roles, None if causal else token_mask.double(), keep_causal if causal else None, causal)
         loss = base.causal_loss(pred, px64) if causal else base.full_loss(pred, target.double(), weight.double())
         loss.backward()
         out[mode + ".pred"], out[mode + ".loss"] = pred.detach().float(), loss.detach().float()
@@ -99,12 +100,17 @@ def main():
     out = OrderedDict((k, v.detach().contiguous()) for k, v in out.items())
     meta = {"mvg.config": json.dumps(base.CONFIG), "mvg.format": "1", "torch_version": torch.__version__,
             "param_names": json.dumps(names)}
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "model_pixel_skip.safetensors")
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     save_file(out, path, meta)
     back, _ = load_file(path)
     assert list(back) == list(out)
     print("wrote %s: %d tensors; full.loss %.8f causal.loss %.8f" % (
         path, len(out), out["full.loss"].item(), out["causal.loss"].item()))
+
+
+def main():
+    assert [n for n, _ in build().named_parameters()][-1] == "decoder.skip.weight"
+    write("model_pixel_skip.safetensors", build, run)
 
 
 if __name__ == "__main__":
