@@ -215,7 +215,8 @@ inline std::map<std::string, std::string> defaults_of_older_states() {
           {"set_weights", ""}, {"min_prompt_distance", "0"}, {"augment", "0"},
           {"seg_first_weight", std::to_string(1.0)}, {"datasets", ""}, {"dataset_axis", "2"},
           {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}, {"freeze", ""},
-          {"lr_scale", ""}, {"position_heads", "0"}, {"coloring", "random"}, {"pixel_skip", "0"}, {"copy_gate", "0"}, {"refine", "0"},
+          {"lr_scale", ""}, {"position_heads", "0"}, {"coloring", "random"}, {"pixel_skip", "0"},
+          {"copy_gate", "0"}, {"refine", "0"},
           {"background_weight", std::to_string(0.1)}, {"synthetic_regions", std::to_string(0.0)},
           {"seg_prompt_distance", "0"}, {"late_prompt_distance", "0"}, {"late_from", std::to_string(0.5)}};
 }

@@ -32,7 +32,9 @@ TEST_CASE("whole-model gradient matches finite differences", "[grad][model]") {
                            std::pair{attention_kind::full, skip}, std::pair{attention_kind::block_causal, skip},
                            std::pair{attention_kind::full, all}, std::pair{attention_kind::block_causal, all}}) {
     INFO("attention " << (kind == attention_kind::full ? "full" : "block-causal")
-                      << (dec.copy_gate ? ", pixel skip, copy gate, refinement" : dec.pixel_skip ? ", pixel skip" : ""));
+                      << (dec.copy_gate    ? ", pixel skip, copy gate, refinement"
+                          : dec.pixel_skip ? ", pixel skip"
+                                           : ""));
     model_t m(3, init_scheme::timm, {}, dec);
     // Perturb LayerNorm/bias values away from 1/0 so every path carries signal.
     {

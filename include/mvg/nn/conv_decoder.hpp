@@ -12,6 +12,11 @@
 // in-context segmentation starts (the copy baseline); the gate lets the model keep it where its own map
 // is unsure and overrule it where the query's image says otherwise. Its weight and bias start at zero
 // (g = ½ everywhere).
+// Refinement (decoder_options::refine, needs the pixel skip; not in the paper): v also gets
+// Conv3×3(16→1)(GELU(Conv3×3(C→16) of the head's features + Conv3×3(3→16) of the skip's pixels)), a second
+// full-resolution stage that can move an outline a few pixels; its output weight starts at zero, so at
+// step 0 the decoder is the skip's. Neither is in the main job (docs/results.md, "A copy gate and a
+// refinement stage").
 #pragma once
 #include "mvg/nn/config.hpp"
 #include "mvg/nn/linear.hpp"
@@ -113,8 +118,10 @@ private:
   // (1 − σ(l))·v + σ(l)·c per pixel, all [N, 1, H, W]: the two-way softmax of (0, l) weighs (v, c).
   static var<T, B> gated_copy(const var<T, B>& v, const var<T, B>& l, const var<T, B>& c) {
     const var<T, B> zero(tensor<T, B>::zeros(l.shape()));
-    const auto w = ops::permute(ops::softmax(ops::permute(ops::concat(std::vector<var<T, B>>{zero, l}, 1), {0, 2, 3, 1})), {0, 3, 1, 2});
-    return ops::sum(ops::mul(w, ops::concat(std::vector<var<T, B>>{v, c}, 1)), 1, true);
+    using parts = std::vector<var<T, B>>;
+    const auto logits_last = ops::permute(ops::concat(parts{zero, l}, 1), {0, 2, 3, 1});  // [N, H, W, 2]
+    const auto w = ops::permute(ops::softmax(logits_last), {0, 3, 1, 2});
+    return ops::sum(ops::mul(w, ops::concat(parts{v, c}, 1)), 1, true);
   }
 };
 

@@ -28,7 +28,8 @@ public:
   static constexpr config cfg = C;
 
   // position_heads: heads that attend to the same position in every slot from step 0
-  // (nn/position_heads.hpp; off by default). decoder: the pixel skip (nn/pixel_skip.hpp; off by default).
+  // (nn/position_heads.hpp; off by default). decoder: the pixel skip (nn/pixel_skip.hpp) and the copy gate and
+  // refinement behind it (nn/conv_decoder.hpp), all off by default.
   explicit model(uint64_t seed = 0, init_scheme init = init_scheme::timm,
                  nn::position_heads_options position_heads = {}, nn::decoder_options decoder = {}) {
     encoder_ = nn::vit_encoder<scalar, B>(params_, C);
