@@ -68,6 +68,18 @@ void check_parameters(const param_set<T, B>& ps, const safetensors_file& f, cons
   for (const auto& p : ps.infos()) check_entry(f, prefix + p.name, p.dims);
 }
 
+// The decoder's optional modules (nn/conv_decoder.hpp): the tensor that says a checkpoint has one, how
+// errors name it, and the decoder_options member that builds it.
+struct optional_decoder_module {
+  const char *tensor, *what, *flag, *field;
+  bool nn::decoder_options::*option;
+};
+inline constexpr std::array<optional_decoder_module, 3> optional_decoder_modules{{
+    {"decoder.skip.weight", "pixel skip", "--pixel-skip", ".pixel_skip", &nn::decoder_options::pixel_skip},
+    {"decoder.gate.weight", "copy gate", "--copy-gate", ".copy_gate", &nn::decoder_options::copy_gate},
+    {"decoder.refine.weight", "refinement", "--refine", ".refine", &nn::decoder_options::refine},
+}};
+
 // Copies the parameters whose names pass `keep` from `prefix + name` in f (F32 or F64), after
 // checking all of them, so a bad file changes no weight; the others keep their values.
 // Returns how many tensors were copied.
@@ -76,13 +88,10 @@ template <class T, backend B, class Keep>
 std::size_t copy_parameters(param_set<T, B>& ps, const safetensors_file& f, const std::string& prefix, Keep keep) {
   for (const auto& p : ps.infos())
     if (keep(p.name)) check_entry(f, prefix + p.name, p.dims);
-  for (const auto& [name, what, flag, field] :
-       {std::array<const char*, 4>{"decoder.skip.weight", "pixel skip", "--pixel-skip", ".pixel_skip"},
-        std::array<const char*, 4>{"decoder.gate.weight", "copy gate", "--copy-gate", ".copy_gate"},
-        std::array<const char*, 4>{"decoder.refine.weight", "refinement", "--refine", ".refine"}})
-    MVG_CHECK(!f.contains(prefix + name) || ps.contains(name) || !keep(name), f.path(), ": tensor '", prefix + name,
-              "' is the decoder's ", what, " (mvg_train ", flag, "), which this model lacks: build it with "
-              "nn::decoder_options{", field, " = true}, as io::decoder_options_of(file) reads it");
+  for (const auto& m : optional_decoder_modules)
+    MVG_CHECK(!f.contains(prefix + m.tensor) || ps.contains(m.tensor) || !keep(m.tensor), f.path(), ": tensor '",
+              prefix + m.tensor, "' is the decoder's ", m.what, " (mvg_train ", m.flag, "), which this model lacks: "
+              "build it with nn::decoder_options{", m.field, " = true}, as io::decoder_options_of(file) reads it");
   auto host = ps.values().to_host();
   std::size_t copied = 0;
   for (const auto& p : ps.infos())
@@ -113,9 +122,10 @@ void parameter_entries(const param_set<T, B>& ps, std::vector<float>& f32, std::
 // The decoder a checkpoint's weights were trained with (model.safetensors or train_state.safetensors).
 template <class File>
 nn::decoder_options decoder_options_in(const File& f) {
-  const auto has = [&](const std::string& n) { return f.contains(n) || f.contains("model." + n); };
-  return {.pixel_skip = has("decoder.skip.weight"), .copy_gate = has("decoder.gate.weight"),
-          .refine = has("decoder.refine.weight")};
+  nn::decoder_options o;
+  for (const auto& m : optional_decoder_modules)
+    o.*m.option = f.contains(m.tensor) || f.contains(std::string("model.") + m.tensor);
+  return o;
 }
 inline nn::decoder_options decoder_options_of(const safetensors_file& f) { return decoder_options_in(f); }
 inline nn::decoder_options decoder_options_of(const std::string& path) {  // the header alone
