@@ -1,6 +1,6 @@
-// The decoder's optional stages beyond the pixel skip (mvg/nn/conv_decoder.hpp), the copy gate and the
-// refinement: against PyTorch (tests/reference/make_decoder_options_reference.py), their start, what the
-// gate copies and from where, and their checkpoints.
+// The decoder's optional stages beyond the pixel skip (mvg/nn/conv_decoder.hpp), the copy gate, the
+// refinement and the label fusion: against PyTorch (tests/reference/make_decoder_options_reference.py),
+// their start, what the gate copies and from where, and their checkpoints.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <unistd.h>
@@ -17,7 +17,7 @@ constexpr config ref_cfg = test::reference_model_cfg;
 using model_t = model<ref_cfg, test_backend>;
 using ftensor = tensor<float, test_backend>;
 constexpr nn::decoder_options with_skip{.pixel_skip = true}, with_gate{.pixel_skip = true, .copy_gate = true},
-    with_refine{.pixel_skip = true, .refine = true};
+    with_refine{.pixel_skip = true, .refine = true}, with_fusion{.pixel_skip = true, .label_fusion = true};
 
 ftensor uniform(shape s, uint64_t seed) { return test::uniform_tensor<float, test_backend>(s, seed); }
 
@@ -35,6 +35,44 @@ TEST_CASE("copy gate and refinement: the model matches PyTorch in both attention
   model_t gate(0, init_scheme::timm, {}, with_gate), refine(0, init_scheme::timm, {}, with_refine);
   test::check_model_against_reference(gate, "model_copy_gate.safetensors");
   test::check_model_against_reference(refine, "model_refine.safetensors");
+}
+
+TEST_CASE("label fusion: the model matches PyTorch in both attention modes", "[reference][model][label-fusion]") {
+  model_t fusion(0, init_scheme::timm, {}, with_fusion);
+  test::check_model_against_reference(fusion, "model_label_fusion.safetensors");
+}
+
+TEST_CASE("label fusion: at step 0 the model is the skip model, and a trained fusion weight reads the prompt "
+          "pair but never a masked query label",
+          "[model][label-fusion]") {
+  model_t skip(7, init_scheme::timm, {}, with_skip), fusion(7, init_scheme::timm, {}, with_fusion);
+  REQUIRE(fusion.parameters().size() == skip.parameters().size() + 1);
+  const auto a = skip.parameters().values().to_host(), b = fusion.parameters().values().to_host();
+  REQUIRE(std::equal(a.begin(), a.end(), b.begin()));  // declared last, at zero
+  for (std::size_t i = a.size(); i < b.size(); ++i) REQUIRE(b[i] == 0.f);
+  const ftensor pixels = uniform({2, 4, 16, 16}, 3);
+  for (auto kind : {attention_kind::full, attention_kind::block_causal})
+    CHECK(fusion.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host() ==
+          skip.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host());
+
+  set_param(fusion, "decoder.fusion.weight", 0.05f);
+  const int64_t G = ref_cfg.tokens_per_slot();
+  std::vector<float> mask(4 * G, 0.f);
+  std::fill(mask.begin() + 3 * G, mask.end(), 1.f);
+  const ftensor tm = ftensor::from_host({1, 4 * G}, mask);
+  const ftensor one = uniform({1, 4, 16, 16}, 4);
+  auto query_label = [&](model_t& m, const ftensor& px) {
+    const auto all = m.forward(px, sequence_roles(1, 4), &tm, attention_kind::full).value().to_host();
+    return std::vector<float>(all.begin() + 3 * 256, all.end());
+  };
+  auto changed = [&](int64_t s) {
+    auto host = one.to_host();
+    for (int64_t i = 0; i < 256; ++i) host[std::size_t(s * 256 + i)] = 1.f - host[std::size_t(s * 256 + i)];
+    return ftensor::from_host(one.shape(), host);
+  };
+  const auto base = query_label(fusion, one);
+  CHECK(base != query_label(skip, one));
+  CHECK(query_label(fusion, changed(3)) == base);
 }
 
 TEST_CASE("copy gate: it starts halfway between the skip model's value and the prompt label, and a shut or "
@@ -113,11 +151,12 @@ TEST_CASE("refinement: at step 0 the model is the skip model, output for output,
   CHECK(predict(refine, changed(1)) != base);
 }
 
-TEST_CASE("copy gate and refinement: they need the pixel skip, checkpoints say they have them, and a model "
+TEST_CASE("copy gate, refinement and label fusion: they need the pixel skip, checkpoints say they have them, and a model "
           "without them refuses one",
           "[io][copy-gate][refine]") {
   REQUIRE_THROWS_WITH(model_t(1, init_scheme::timm, {}, {.copy_gate = true}), Catch::Contains("pixel_skip"));
   REQUIRE_THROWS_WITH(model_t(1, init_scheme::timm, {}, {.refine = true}), Catch::Contains("pixel_skip"));
+  REQUIRE_THROWS_WITH(model_t(1, init_scheme::timm, {}, {.label_fusion = true}), Catch::Contains("pixel_skip"));
   const auto dir = std::filesystem::temp_directory_path() / ("mvg_copy_gate_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string with = (dir / "gate.safetensors").string(), without = (dir / "skip.safetensors").string();
@@ -145,5 +184,14 @@ TEST_CASE("copy gate and refinement: they need the pixel skip, checkpoints say t
   CHECK_FALSE(io::decoder_options_of(refined).copy_gate);
   REQUIRE_THROWS_WITH(io::load_checkpoint(refined, other),
                       Catch::Contains("decoder.refine.weight") && Catch::Contains("refinement"));
+
+  const std::string fused = (dir / "fusion.safetensors").string();
+  io::save_checkpoint(fused, model_t(1, init_scheme::timm, {}, with_fusion));
+  CHECK(io::decoder_options_of(fused).label_fusion);
+  CHECK(io::decoder_options_of(fused).pixel_skip);
+  CHECK_FALSE(io::decoder_options_of(refined).label_fusion);
+  REQUIRE_THROWS_WITH(io::load_checkpoint(fused, other),
+                      Catch::Contains("decoder.fusion.weight") && Catch::Contains("label fusion") &&
+                          Catch::Contains("--label-fusion"));
   std::filesystem::remove_all(dir);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Generate tests/reference/model_copy_gate.safetensors and model_refine.safetensors: the MVG model with the
-decoder's pixel skip and, in turn, its copy gate and its refinement stage (include/mvg/nn/conv_decoder.hpp),
-in PyTorch.
+"""Generate tests/reference/model_copy_gate.safetensors, model_refine.safetensors and
+model_label_fusion.safetensors: the MVG model with the decoder's pixel skip and, in turn, its copy gate, its
+refinement stage and its label fusion (include/mvg/nn/conv_decoder.hpp), in PyTorch.
 
 Run with Debian's interpreter (it has torch):  /usr/bin/python3 tests/reference/make_decoder_options_reference.py
 
@@ -11,8 +11,12 @@ The model is make_pixel_skip_reference.py's, with decoder.conv2's output v chang
           Conv2d(16, 1, 3, padding 1); y are the features decoder.conv2 reads (after the norm and GELU).
   copy gate: (1 - g) * v + g * c, g = sigmoid(gate(y)), gate a Conv2d(C, 1, 1), c = s's channel 1 (slot t-2
           of the slot t a decoded slot predicts; zeros before the sequence's start).
+  label fusion: decoder.conv1's output also gets fusion(f), fusion a Conv2d(1, C, 3, padding 1, bias False),
+          f = label_fusion(s[:, 0], s[:, 2], s[:, 1]) (include/mvg/ops/label_fusion.hpp), written here with
+          replicate padding, average pooling and a softmax over the search window's offsets.
 Init as make_model_reference.init_weights, the gate's weights then times 25 and the refinement's times 5,
-so that they move the output (the library starts the gate and refine_out at zero). Inputs and losses are
+and the fusion's times 25, so that they move the output (the library starts the gate, refine_out and the
+fusion at zero). Inputs and losses are
 make_pixel_skip_reference.py's.
 
 Stored tensors (F32) per file: param.<name> (initial parameters), input.pixels / token_mask / target / weight
@@ -32,6 +36,24 @@ import make_pixel_skip_reference as skip_ref  # noqa: E402
 REFINE = 16
 
 
+def label_fusion(q, g, v, radius=3, patch=2, h=0.05):
+    """[N, H, W] each -> [N, H, W]: per pixel, the softmax over offsets d in the (2 radius + 1)^2 window of
+    -mean((q patch - g patch at +d)^2) / h^2 weighs v at +d; coordinates clamp (replicate padding)."""
+    N, H, W = q.shape
+    R, P = radius, patch
+    qp = F.pad(q[:, None], (P, P, P, P), mode="replicate")
+    gp = F.pad(g[:, None], (R + P,) * 4, mode="replicate")
+    vp = F.pad(v[:, None], (R,) * 4, mode="replicate")
+    scores, values = [], []
+    for dy in range(-R, R + 1):
+        for dx in range(-R, R + 1):
+            gs = gp[:, :, R + dy:R + dy + H + 2 * P, R + dx:R + dx + W + 2 * P]
+            scores.append(-F.avg_pool2d((qp - gs) ** 2, 2 * P + 1, stride=1) / h ** 2)
+            values.append(vp[:, :, R + dy:R + dy + H, R + dx:R + dx + W])
+    w = torch.softmax(torch.cat(scores, 1), 1)
+    return (w * torch.cat(values, 1)).sum(1)
+
+
 class Conv2WithOptions(nn.Conv2d):
     """decoder.conv2, then the refinement and the copy gate where the decoder has them."""
 
@@ -46,7 +68,7 @@ class Conv2WithOptions(nn.Conv2d):
         return v
 
 
-def build(gate, refine):
+def build(gate, refine, fusion=False):
     m = skip_ref.build()
     C = base.CONFIG["decoder_channels"]
     old = m.decoder.conv2
@@ -59,17 +81,23 @@ def build(gate, refine):
         m.decoder.refine_out = nn.Conv2d(REFINE, 1, 3, padding=1)
     if gate:
         m.decoder.gate = nn.Conv2d(C, 1, 1)
+    if fusion:
+        m.decoder.fusion = nn.Conv2d(1, C, 3, padding=1, bias=False)
     base.init_weights(m)
     with torch.no_grad():  # trunc-normal 0.02 would leave both nearly inert: make them matter to the output
         for n, p in m.named_parameters():
             part = n.split(".")[1] if n.startswith("decoder.") else ""
-            p.mul_({"gate": 25, "refine": 5, "refine_skip": 5, "refine_out": 5}.get(part, 1))
+            p.mul_({"gate": 25, "refine": 5, "refine_skip": 5, "refine_out": 5, "fusion": 25}.get(part, 1))
     return m
 
 
 def run(m, pixels, roles, token_mask, keep, causal):
     src = skip_ref.skip_input(pixels, causal)
-    m.decoder.conv1.add_skip = lambda: m.decoder.skip(src)
+    if hasattr(m.decoder, "fusion"):
+        fused = label_fusion(src[:, 0], src[:, 2], src[:, 1])[:, None]
+        m.decoder.conv1.add_skip = lambda: m.decoder.skip(src) + m.decoder.fusion(fused)
+    else:
+        m.decoder.conv1.add_skip = lambda: m.decoder.skip(src)
     m.decoder.conv2.skip_input = src
     return m(pixels, roles, token_mask=token_mask, keep=keep)
 
@@ -77,3 +105,4 @@ def run(m, pixels, roles, token_mask, keep, causal):
 if __name__ == "__main__":
     skip_ref.write("model_copy_gate.safetensors", lambda: build(gate=True, refine=False), run)
     skip_ref.write("model_refine.safetensors", lambda: build(gate=False, refine=True), run)
+    skip_ref.write("model_label_fusion.safetensors", lambda: build(gate=False, refine=False, fusion=True), run)

@@ -17,6 +17,11 @@
 // full-resolution stage that can move an outline a few pixels; its output weight starts at zero, so at
 // step 0 the decoder is the skip's. Neither is in the main job (docs/results.md, "A copy gate and a
 // refinement stage").
+// Label fusion (decoder_options::label_fusion, needs the pixel skip; not in the paper): conv1's output also
+// gets Conv3×3(1→C, no bias) of the skip's second source carried onto the first by patch-based label fusion
+// (ops/label_fusion.hpp) guided by the third: for the query label, the prompt label moved to where the query
+// image matches the prompt image. The fusion is class-agnostic and has no parameters, so it reads a class
+// never trained on as well as a trained one. Its weight starts at zero (step 0 = the skip's decoder).
 #pragma once
 #include "mvg/nn/config.hpp"
 #include "mvg/nn/linear.hpp"
@@ -24,6 +29,7 @@
 #include "mvg/ops/channel_layer_norm.hpp"
 #include "mvg/ops/conv2d.hpp"
 #include "mvg/ops/gelu.hpp"
+#include "mvg/ops/label_fusion.hpp"
 #include "mvg/ops/pixel_shuffle.hpp"
 #include "mvg/ops/reduce.hpp"
 #include "mvg/ops/shape_ops.hpp"
@@ -35,6 +41,7 @@ struct decoder_options {
   bool pixel_skip = false;
   bool copy_gate = false;  // needs pixel_skip
   bool refine = false;     // needs pixel_skip
+  bool label_fusion = false;  // needs pixel_skip
 };
 
 inline constexpr int64_t refine_channels = 16;
@@ -46,6 +53,7 @@ struct conv_decoder {
   param_ref<T, B> skip_w;  // set only with the pixel skip
   param_ref<T, B> gate_w, gate_b;  // set only with the copy gate
   param_ref<T, B> refine_w, refine_b, refine_skip_w, refine_out_w, refine_out_b;  // set only with refine
+  param_ref<T, B> fusion_w;  // set only with label fusion
   int64_t patch = 0, channels = 0, image_size = 0;
 
   conv_decoder() = default;
@@ -68,6 +76,8 @@ struct conv_decoder {
               "decoder_options{.copy_gate = true} needs .pixel_skip = true");
     MVG_CHECK(!o.refine || o.pixel_skip, "conv_decoder: the refinement reads the pixel skip's sources: "
               "decoder_options{.refine = true} needs .pixel_skip = true");
+    MVG_CHECK(!o.label_fusion || o.pixel_skip, "conv_decoder: label fusion moves the pixel skip's prompt label: "
+              "decoder_options{.label_fusion = true} needs .pixel_skip = true");
     if (o.refine) {
       refine_w = declare(ps, "decoder.refine.weight", shape{refine_channels, c.decoder_channels, 3, 3},
                          init_kind::decoder_conv, true);
@@ -81,11 +91,14 @@ struct conv_decoder {
       gate_w = declare(ps, "decoder.gate.weight", shape{1, c.decoder_channels, 1, 1}, init_kind::zeros, true);
       gate_b = declare(ps, "decoder.gate.bias", shape{1}, init_kind::zeros, false);
     }
+    if (o.label_fusion)
+      fusion_w = declare(ps, "decoder.fusion.weight", shape{c.decoder_channels, 1, 3, 3}, init_kind::zeros, true);
   }
 
   bool has_pixel_skip() const { return skip_w.set != nullptr; }
   bool has_copy_gate() const { return gate_w.set != nullptr; }
   bool has_refine() const { return refine_w.set != nullptr; }
+  bool has_label_fusion() const { return fusion_w.set != nullptr; }
 
   // feats: [Bt, S, G, 4D] → [Bt, S, H, W]; skip: [Bt·S, 3, H, W] with the pixel skip, else undefined.
   var<T, B> operator()(const var<T, B>& feats, const var<T, B>& skip = {}) const {
@@ -103,6 +116,8 @@ struct conv_decoder {
                 " pixels");
       x = ops::add(x, ops::conv2d(skip, skip_w(), static_cast<const var<T, B>*>(nullptr), {1, 1}));
     }
+    if (has_label_fusion())
+      x = ops::add(x, ops::conv2d(fused_prompt(skip), fusion_w(), static_cast<const var<T, B>*>(nullptr), {1, 1}));
     x = ops::gelu(ops::channel_layer_norm(x, norm_w(), norm_b(), T(1e-6)));
     auto v = ops::conv2d(x, conv2_w(), conv2_b(), {1, 0});
     if (has_refine()) {
@@ -115,6 +130,13 @@ struct conv_decoder {
   }
 
 private:
+  // The skip's source 1 (the prompt label) carried onto source 0 (the query image) by matching source 2's
+  // patches (the prompt image): [N, 1, H, W], data only (no gradient flows into pixels).
+  static var<T, B> fused_prompt(const var<T, B>& skip) {
+    const auto source = [&](int64_t c) { return ops::slice(skip, 1, c, c + 1).value(); };
+    return var<T, B>(ops::label_fusion(source(0), source(2), source(1)));
+  }
+
   // (1 − σ(l))·v + σ(l)·c per pixel, all [N, 1, H, W]: the two-way softmax of (0, l) weighs (v, c).
   static var<T, B> gated_copy(const var<T, B>& v, const var<T, B>& l, const var<T, B>& c) {
     const var<T, B> zero(tensor<T, B>::zeros(l.shape()));
