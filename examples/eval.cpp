@@ -5,6 +5,8 @@
 // model and the baselines; the prompt count defaults to the one the checkpoint was trained with.
 #include <filesystem>
 
+#include <mvg/eval/label_fusion_baseline.hpp>
+
 #include "common/benchmark_data.hpp"
 #include "common/cli.hpp"
 #include "common/example_grids.hpp"
@@ -92,7 +94,8 @@ static void evaluate(const eval_cli& o, const std::string& preset) {
   blank.blank_prompt_labels = true;  // the prompt ablation: how much of the score comes from the prompt
   const std::vector<eval::named<eval::seg_method>> seg_methods{{"mvg", eval::model_segmenter(net, mo)},
                                                                {"mvg_blank_prompt", eval::model_segmenter(net, blank)},
-                                                               {"copy_prompt_label", eval::copy_prompt_label()}};
+                                                               {"copy_prompt_label", eval::copy_prompt_label()},
+                                                               {"label_fusion", eval::label_fusion_baseline()}};
   const std::vector<eval::named<eval::image_method>> img_methods{{"mvg", eval::model_restorer(net, mo)},
                                                                  {"input", eval::input_baseline()}};
   long total = 0, done = 0;

@@ -7,6 +7,7 @@
 #include "mvg/ops/elementwise.hpp"
 #include "mvg/ops/embedding.hpp"
 #include "mvg/ops/gelu.hpp"
+#include "mvg/ops/label_fusion.hpp"
 #include "mvg/ops/layer_norm.hpp"
 #include "mvg/ops/linear.hpp"
 #include "mvg/ops/loss.hpp"
