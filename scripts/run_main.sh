@@ -43,9 +43,14 @@ resume=()
 # every seed), U1-parcels +0.05; S1 -0.02, S5 -0.06, denoising -1 to -2.8 dB, X1 -1.2 / -0.8 dB (under the
 # input). Half the segmentation gain comes from the image tasks' near prompts, so a segmentation-only
 # bound (--seg-prompt-distance) does not keep it (docs/results.md, "Nearer training prompts").
+# --label-fusion: the decoder also sees the prompt label carried onto the query by patch-based label fusion
+# (the classical atlas method; not in the paper). Over three seeds the held-out S2 regions 0.33 -> 0.43 (copy
+# 0.36), S2-regions 0.42 -> 0.46, U1-parcels 0.29 -> 0.40, U2 0.79 -> 0.86, S1 0.80 -> 0.86, S5 +0.12 / +0.15,
+# denoising +2.5 to +3.7 dB, synthesis +1 to +1.5 dB; inpainting -2.5 / -1.6 dB, S3-held-out 0.28 -> 0.30 (copy
+# 0.34); ~0.08 s more a step (docs/results.md, "Label fusion").
 go ./build/examples/mvg_train --out "$run" --steps "$steps" --seed 0 --ar-share denoising=1,synthesis=1 \
   --position-heads 1 --set-weights S2-regions=2,S3=2,S2-lobes=2 --pixel-skip --background-weight 0.2 \
-  --prompt-distance 8 --precision bf16 "${resume[@]}"
+  --prompt-distance 8 --label-fusion --precision bf16 "${resume[@]}"
 # --coloring per-class: a prompt with several classes is answered one class per pass (each at a random
 # level, as trained) and merged; single-class tasks are answered exactly as in one pass. Over three seeds
 # S2-lobes 0.07 -> 0.15, U1-hemispheres 0.56 -> 0.72, nothing lower (docs/results.md, "Coloring").

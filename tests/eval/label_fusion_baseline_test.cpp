@@ -57,7 +57,8 @@ TEST_CASE("label fusion baseline: it follows a shifted query where copying the p
   moved.image = shifted.images.size();  // its own image in the set's store
   shifted.images.push_back(moved_image);
   eval::seg_query q{&shifted, &task, 0, {&sample}, &moved};
-  const double fused = agreement(eval::fuse_prompt_labels(q), moved.label), copied = agreement(sample.label, moved.label);
+  const double fused = agreement(eval::fuse_prompt_labels(q), moved.label);
+  const double copied = agreement(sample.label, moved.label);
   CHECK(fused > copied);
   CHECK(fused > 0.98);
 }

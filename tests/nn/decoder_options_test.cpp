@@ -21,12 +21,52 @@ constexpr nn::decoder_options with_skip{.pixel_skip = true}, with_gate{.pixel_sk
 
 ftensor uniform(shape s, uint64_t seed) { return test::uniform_tensor<float, test_backend>(s, seed); }
 
+// A query whose label slot is masked throughout (full attention), and the same pixels with one slot flipped
+// (x -> 1 - x): which slots reach the query label's prediction.
+struct masked_query_probe {
+  ftensor mask, pixels = uniform({1, 4, 16, 16}, 4);
+  masked_query_probe() {
+    const int64_t G = ref_cfg.tokens_per_slot();
+    std::vector<float> m(4 * G, 0.f);
+    std::fill(m.begin() + 3 * G, m.end(), 1.f);
+    mask = ftensor::from_host({1, 4 * G}, m);
+  }
+  std::vector<float> predict(model_t& m, const ftensor& px) const {
+    return m.forward(px, sequence_roles(1, 4), &mask, attention_kind::full).value().to_host();
+  }
+  ftensor flipped(int64_t slot) const {
+    auto host = pixels.to_host();
+    for (int64_t i = 0; i < 256; ++i) host[std::size_t(slot * 256 + i)] = 1.f - host[std::size_t(slot * 256 + i)];
+    return ftensor::from_host(pixels.shape(), host);
+  }
+};
+
 void set_param(model_t& m, const std::string& name, float value) {
   auto& v = m.parameters().values();
   auto host = v.to_host();
   for (const auto& p : m.parameters().infos())
     if (p.name == name) std::fill_n(host.begin() + p.offset, p.dims.numel(), value);
   v.copy_from(ftensor::from_host(v.shape(), host));
+}
+
+// A stage whose `added` tensors are declared after the skip's, its output weight `zero_weight` at zero: at
+// step 0 the model is the skip model, output for output, in both attention modes; once that weight is
+// trained the stage changes the query label's prediction, the prompt label (slot 1) reaches it, and a masked
+// query label (slot 3) still reaches none.
+void check_zero_start(model_t& skip, model_t& staged, std::size_t added, const std::string& zero_weight) {
+  REQUIRE(staged.parameters().size() == skip.parameters().size() + added);
+  const auto a = skip.parameters().values().to_host(), b = staged.parameters().values().to_host();
+  REQUIRE(std::equal(a.begin(), a.end(), b.begin()));  // declared after the skip: the same draws before it
+  const ftensor pixels = uniform({2, 4, 16, 16}, 3);
+  for (auto kind : {attention_kind::full, attention_kind::block_causal})
+    CHECK(staged.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host() ==
+          skip.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host());
+  set_param(staged, zero_weight, 0.05f);
+  const masked_query_probe probe;
+  const auto base = probe.predict(staged, probe.pixels);
+  CHECK(base != probe.predict(skip, probe.pixels));
+  CHECK(probe.predict(staged, probe.flipped(3)) == base);
+  CHECK(probe.predict(staged, probe.flipped(1)) != base);
 }
 }  // namespace
 
@@ -46,33 +86,7 @@ TEST_CASE("label fusion: at step 0 the model is the skip model, and a trained fu
           "pair but never a masked query label",
           "[model][label-fusion]") {
   model_t skip(7, init_scheme::timm, {}, with_skip), fusion(7, init_scheme::timm, {}, with_fusion);
-  REQUIRE(fusion.parameters().size() == skip.parameters().size() + 1);
-  const auto a = skip.parameters().values().to_host(), b = fusion.parameters().values().to_host();
-  REQUIRE(std::equal(a.begin(), a.end(), b.begin()));  // declared last, at zero
-  for (std::size_t i = a.size(); i < b.size(); ++i) REQUIRE(b[i] == 0.f);
-  const ftensor pixels = uniform({2, 4, 16, 16}, 3);
-  for (auto kind : {attention_kind::full, attention_kind::block_causal})
-    CHECK(fusion.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host() ==
-          skip.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host());
-
-  set_param(fusion, "decoder.fusion.weight", 0.05f);
-  const int64_t G = ref_cfg.tokens_per_slot();
-  std::vector<float> mask(4 * G, 0.f);
-  std::fill(mask.begin() + 3 * G, mask.end(), 1.f);
-  const ftensor tm = ftensor::from_host({1, 4 * G}, mask);
-  const ftensor one = uniform({1, 4, 16, 16}, 4);
-  auto query_label = [&](model_t& m, const ftensor& px) {
-    const auto all = m.forward(px, sequence_roles(1, 4), &tm, attention_kind::full).value().to_host();
-    return std::vector<float>(all.begin() + 3 * 256, all.end());
-  };
-  auto changed = [&](int64_t s) {
-    auto host = one.to_host();
-    for (int64_t i = 0; i < 256; ++i) host[std::size_t(s * 256 + i)] = 1.f - host[std::size_t(s * 256 + i)];
-    return ftensor::from_host(one.shape(), host);
-  };
-  const auto base = query_label(fusion, one);
-  CHECK(base != query_label(skip, one));
-  CHECK(query_label(fusion, changed(3)) == base);
+  check_zero_start(skip, fusion, 1, "decoder.fusion.weight");
 }
 
 TEST_CASE("copy gate: it starts halfway between the skip model's value and the prompt label, and a shut or "
@@ -121,39 +135,12 @@ TEST_CASE("copy gate: it starts halfway between the skip model's value and the p
 TEST_CASE("refinement: at step 0 the model is the skip model, output for output, and it reads the pixels",
           "[model][refine]") {
   model_t skip(7, init_scheme::timm, {}, with_skip), refine(7, init_scheme::timm, {}, with_refine);
-  REQUIRE(refine.parameters().size() == skip.parameters().size() + 5);
-  const auto a = skip.parameters().values().to_host(), b = refine.parameters().values().to_host();
-  REQUIRE(std::equal(a.begin(), a.end(), b.begin()));  // declared after the skip: the same draws before it
-  const ftensor pixels = uniform({2, 4, 16, 16}, 3);
-  for (auto kind : {attention_kind::full, attention_kind::block_causal}) {
-    const auto pa = skip.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host();
-    CHECK(refine.forward(pixels, sequence_roles(1, 4), nullptr, kind).value().to_host() == pa);  // its output conv is 0
-  }
-  // Trained (non-zero) output weights: the prompt label (slot 1) now reaches the query label's (slot 3)
-  // prediction through the refinement too, and a masked query label still reaches none.
-  set_param(refine, "decoder.refine_out.weight", 0.05f);
-  const int64_t G = ref_cfg.tokens_per_slot();
-  std::vector<float> mask(4 * G, 0.f);
-  std::fill(mask.begin() + 3 * G, mask.end(), 1.f);
-  const ftensor tm = ftensor::from_host({1, 4 * G}, mask);
-  const ftensor one = uniform({1, 4, 16, 16}, 4);
-  auto predict = [&](model_t& m, const ftensor& px) {
-    return m.forward(px, sequence_roles(1, 4), &tm, attention_kind::full).value().to_host();
-  };
-  auto changed = [&](int64_t s) {
-    auto host = one.to_host();
-    for (int64_t i = 0; i < 256; ++i) host[std::size_t(s * 256 + i)] = 1.f - host[std::size_t(s * 256 + i)];
-    return ftensor::from_host(one.shape(), host);
-  };
-  const auto base = predict(refine, one);
-  CHECK(base != predict(skip, one));
-  CHECK(predict(refine, changed(3)) == base);
-  CHECK(predict(refine, changed(1)) != base);
+  check_zero_start(skip, refine, 5, "decoder.refine_out.weight");
 }
 
-TEST_CASE("copy gate, refinement and label fusion: they need the pixel skip, checkpoints say they have them, and a model "
-          "without them refuses one",
-          "[io][copy-gate][refine]") {
+TEST_CASE("copy gate, refinement and label fusion: they need the pixel skip, checkpoints say they have them, "
+          "and a model without them refuses one",
+          "[io][copy-gate][refine][label-fusion]") {
   REQUIRE_THROWS_WITH(model_t(1, init_scheme::timm, {}, {.copy_gate = true}), Catch::Contains("pixel_skip"));
   REQUIRE_THROWS_WITH(model_t(1, init_scheme::timm, {}, {.refine = true}), Catch::Contains("pixel_skip"));
   REQUIRE_THROWS_WITH(model_t(1, init_scheme::timm, {}, {.label_fusion = true}), Catch::Contains("pixel_skip"));

@@ -49,7 +49,8 @@ std::vector<double> fused_by_formula(const std::vector<float>& q, const std::vec
           }
         const double top = *std::max_element(score.begin(), score.end());
         double sw = 0, sv = 0;
-        for (std::size_t k = 0; k < score.size(); ++k) sw += std::exp(score[k] - top), sv += std::exp(score[k] - top) * value[k];
+        for (std::size_t k = 0; k < score.size(); ++k)
+          sw += std::exp(score[k] - top), sv += std::exp(score[k] - top) * value[k];
         out.push_back(sv / sw);
       }
   return out;
@@ -65,7 +66,8 @@ double worst_gap(const std::vector<float>& got, const std::vector<double>& want)
 TEST_CASE("label fusion: every pixel is the formula's weighted mean of the window's labels", "[ops][label-fusion]") {
   const int64_t n = 2, h = 9, w = 11;  // small and not square, so edges and both axes count
   const auto q = noise(n * h * w, 1), g = noise(n * h * w, 2), v = noise(n * h * w, 3);
-  for (const ops::fusion_options o : {ops::fusion_options{}, ops::fusion_options{1, 1, 0.3f}, ops::fusion_options{2, 0, 0.1f}}) {
+  using fo = ops::fusion_options;
+  for (const fo o : {fo{}, fo{1, 1, 0.3f}, fo{2, 0, 0.1f}}) {
     INFO("radius " << o.radius << ", patch " << o.patch << ", h " << o.h);
     const auto got = ops::label_fusion(ftensor::from_host({n, h, w}, q), ftensor::from_host({n, h, w}, g),
                                        ftensor::from_host({n, h, w}, v), o)

@@ -82,7 +82,8 @@ struct fusion_map {
       const int64_t ph = height + 2 * by, pw = width + 2 * by;
       std::vector<float> o(std::size_t(ph * pw));
       for (int64_t u = 0; u < ph; ++u)
-        for (int64_t c = 0; c < pw; ++c) o[std::size_t(u * pw + c)] = float(im[clamp(u - by, height - 1) * width + clamp(c - by, width - 1)]);
+        for (int64_t c = 0; c < pw; ++c)
+          o[std::size_t(u * pw + c)] = float(im[clamp(u - by, height - 1) * width + clamp(c - by, width - 1)]);
       return o;
     };
     const auto qp = padded(q, p), gp = padded(g, p + r), vp = padded(v, r);
@@ -113,9 +114,10 @@ struct fusion_map {
           std::copy_n(vp.data() + (y + dy + r) * vw + dx + r, width, va + y * width);
         }
       }
-    std::vector<float> best(score.begin(), score.begin() + hw), sum_w(std::size_t(hw), 0.0f), sum_v(std::size_t(hw), 0.0f);
+    const auto n = static_cast<std::size_t>(hw);
+    std::vector<float> best(score.begin(), score.begin() + hw), sum_w(n, 0.0f), sum_v(n, 0.0f);
     for (k = 1; k < offsets; ++k)
-      for (int64_t i = 0; i < hw; ++i) best[std::size_t(i)] = std::max(best[std::size_t(i)], score[std::size_t(k * hw + i)]);
+      for (std::size_t i = 0; i < n; ++i) best[i] = std::max(best[i], score[std::size_t(k) * n + i]);
     for (k = 0; k < offsets; ++k)
       for (int64_t i = 0; i < hw; ++i) {
         const float w = exp_nonpositive(score[std::size_t(k * hw + i)] - best[std::size_t(i)]);
@@ -144,7 +146,9 @@ tensor<T, B> label_fusion(const tensor<T, B>& query, const tensor<T, B>& guide, 
     const int64_t hw = m.height * m.width;
     B::parallel_for_heavy(
         s.numel() / hw,
-        [=](int64_t n, const T* q, const T* g, const T* v, T* y) { m.plane(q + n * hw, g + n * hw, v + n * hw, y + n * hw); },
+        [=](int64_t i, const T* q, const T* g, const T* v, T* y) {
+          m.plane(q + i * hw, g + i * hw, v + i * hw, y + i * hw);
+        },
         query.data(), guide.data(), values.data(), out.data());
   }
   return out;
