@@ -29,7 +29,8 @@ TEST_CASE("mvg_eval: results.csv, results.md and grids for the sets asked for", 
   REQUIRE(keys == std::set<std::string>{
                       "segmentation,S1,mvg,miou", "segmentation,S1,mvg,dice", "segmentation,S1,mvg_blank_prompt,miou",
                       "segmentation,S1,mvg_blank_prompt,dice", "segmentation,S1,copy_prompt_label,miou",
-                      "segmentation,S1,copy_prompt_label,dice", "denoising,D2-3,mvg,mae", "denoising,D2-3,mvg,psnr",
+                      "segmentation,S1,copy_prompt_label,dice", "segmentation,S1,label_fusion,miou",
+                      "segmentation,S1,label_fusion,dice", "denoising,D2-3,mvg,mae", "denoising,D2-3,mvg,psnr",
                       "denoising,D2-3,mvg,ssim", "denoising,D2-3,input,mae", "denoising,D2-3,input,psnr",
                       "denoising,D2-3,input,ssim"});
   REQUIRE_THAT(mvg_test::slurp(s / "ev" / "results.md"), Catch::Contains("| S1 | miou |"));
