@@ -23,7 +23,9 @@ double agreement(const eval::label_image& a, const eval::label_image& b) {
 }
 }  // namespace
 
-TEST_CASE("label fusion baseline: a query prompted with itself gets its own labels back", "[eval][label-fusion]") {
+TEST_CASE("label fusion baseline: a query prompted with itself gets its own labels back, one without a prompt "
+          "is refused",
+          "[eval][label-fusion]") {
   for (const std::string name : {"S1", "S2-lobes"}) {
     INFO(name);
     const auto& set = set_named(name);
@@ -35,6 +37,9 @@ TEST_CASE("label fusion baseline: a query prompted with itself gets its own labe
       CHECK(agreement(fused, q.truth()) > 0.99);
     }
   }
+  const auto& s1 = set_named("S1");
+  const eval::seg_query none{&s1, &s1.tasks.front(), 0, {}, &s1.tasks.front().test[0]};
+  REQUIRE_THROWS_WITH(eval::fuse_prompt_labels(none), Catch::Contains("S1") && Catch::Contains("without a prompt"));
 }
 
 TEST_CASE("label fusion baseline: it follows a shifted query where copying the prompt's label does not",

@@ -134,4 +134,7 @@ TEST_CASE("label fusion: a guide far from the query still gives finite labels wi
   REQUIRE_THROWS_WITH(ops::label_fusion(ftensor::from_host({h, w}, q), ftensor::from_host({h, w}, g),
                                         ftensor::from_host({h, w}, v), {3, 2, 0.f}),
                       Catch::Contains("h 0"));
+  REQUIRE_THROWS_WITH(ops::label_fusion(ftensor::from_host({2, 0}, {}), ftensor::from_host({2, 0}, {}),
+                                        ftensor::from_host({2, 0}, {})),
+                      Catch::Contains("no pixels"));
 }

@@ -13,8 +13,9 @@
 
 namespace mvg::eval {
 
-// Throws unless every prompt pair has the query's size.
+// Throws unless the query has a prompt pair and every one has its size.
 inline void check_fusion_shapes(const seg_query& q) {
+  MVG_CHECK(!q.prompts.empty(), "label fusion: ", q.set->name, "/", q.task->name, ": a query without a prompt pair");
   for (std::size_t p = 0; p < q.prompts.size(); ++p)
     MVG_CHECK(q.prompt_image(p).shape() == q.image().shape() && q.prompt_label(p).shape() == q.image().shape(),
               "label fusion: ", q.set->name, "/", q.task->name, ": prompt ", p, " is not the query's size");

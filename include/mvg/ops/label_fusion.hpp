@@ -134,6 +134,7 @@ tensor<T, B> label_fusion(const tensor<T, B>& query, const tensor<T, B>& guide, 
   const shape& s = query.shape();
   MVG_CHECK(s.rank() >= 2 && guide.shape() == s && values.shape() == s, "label_fusion: query ", s.str(), ", guide ",
             guide.shape().str(), " and values ", values.shape().str(), " must share one [..., H, W] shape");
+  MVG_CHECK(s[s.rank() - 2] > 0 && s[s.rank() - 1] > 0, "label_fusion: images of shape ", s.str(), " have no pixels");
   MVG_CHECK(o.radius >= 0 && o.patch >= 0 && o.h > 0.0f, "label_fusion: radius ", o.radius, " and patch ", o.patch,
             " must be ≥ 0 and h ", o.h, " > 0");
   const detail::fusion_map m{s[s.rank() - 2], s[s.rank() - 1], o.radius, o.patch, 1.0f / (o.h * o.h)};
