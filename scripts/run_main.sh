@@ -2,9 +2,9 @@
 # The README's main job: install, fetch the bundled real data, build, train the tiny preset for a
 # bounded run (~15 min on 2 cores), evaluate every benchmark test set, and say where the results are.
 # Outputs land in ./out (override with MVG_OUT); MVG_STEPS sets the training length (default 1000:
-# 0.4–0.75 s a step on 2 cores, Intel Xeon to AMD EPYC, docs/results.md). A run of another length is
-# a new run in out/run-<steps> (the learning-rate schedule spans the whole run, so a finished run
-# cannot simply go on); a re-run of the same length resumes its run. MVG_DRY_RUN=1 prints the
+# 0.4–0.85 s a step on 2 cores, Intel Xeon to AMD EPYC, label fusion included; docs/results.md). A run
+# of another length is a new run in out/run-<steps> (the learning-rate schedule spans the whole run, so a
+# finished run cannot simply go on); a re-run of the same length resumes its run. MVG_DRY_RUN=1 prints the
 # training and evaluation commands instead of installing, building and running (tests use it).
 # Denoising and synthesis train autoregressively here (the paper: 10% AR, 90% MIM), and mvg_eval infers
 # them that way: in a 15-minute budget MIM leaves them a blurred mean image (docs/results.md).
