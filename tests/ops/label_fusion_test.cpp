@@ -75,7 +75,7 @@ TEST_CASE("label fusion: every pixel is the formula's weighted mean of the windo
     const auto want = fused_by_formula(q, g, v, n, h, w, o);
     CHECK(worst_gap(got, want) < 1e-5);
     // The GPU's one-thread-per-pixel form (the CPU's takes whole planes): the same formula.
-    const ops::detail::fusion_map m{h, w, o.radius, o.patch, 1.0f / (o.h * o.h)};
+    const auto m = ops::detail::fusion_map::of(h, w, o);
     std::vector<float> per_pixel;
     for (int64_t i = 0; i < n * h * w; ++i) per_pixel.push_back(m.value(i, q.data(), g.data(), v.data()));
     CHECK(worst_gap(per_pixel, want) < 1e-5);

@@ -26,24 +26,30 @@ inline label_image fuse_prompt_labels(const seg_query& q, const ops::fusion_opti
   const auto& image = q.image();
   const int64_t h = int64_t(image.shape()[0]), w = int64_t(image.shape()[1]), hw = h * w;
   const std::size_t classes = q.task->classes.size();
-  const ops::detail::fusion_map m{h, w, o.radius, o.patch, 1.0f / (o.h * o.h)};
+  const auto m = ops::detail::fusion_map::of(h, w, o);
   const auto n = static_cast<std::size_t>(hw);
-  std::vector<float> share(classes * n, 0.0f), mask(n), fused(n);
+  std::vector<float> share(classes * n, 0.0f), masks, fused;
+  std::vector<std::size_t> present;
   for (std::size_t p = 0; p < q.prompts.size(); ++p) {
     const auto& label = q.prompt_label(p);
-    for (std::size_t c = 0; c < classes; ++c) {
-      bool any = false;
-      for (int64_t i = 0; i < hw; ++i) any |= (mask[std::size_t(i)] = label.data()[i] == c ? 1.0f : 0.0f) > 0.0f;
-      if (!any) continue;  // fusing an empty mask gives zeros
-      m.plane(image.data(), q.prompt_image(p).data(), mask.data(), fused.data());
-      for (int64_t i = 0; i < hw; ++i) share[c * std::size_t(hw) + std::size_t(i)] += fused[std::size_t(i)];
-    }
+    present.assign(classes, 0);  // fusing an empty mask gives zeros: only the classes the prompt shows
+    for (std::size_t i = 0; i < n; ++i)
+      if (label.data()[i] < classes) present[label.data()[i]] = 1;
+    std::vector<std::size_t> shown;
+    for (std::size_t c = 0; c < classes; ++c)
+      if (present[c]) shown.push_back(c);
+    masks.assign(shown.size() * n, 0.0f), fused.resize(shown.size() * n);
+    for (std::size_t k = 0; k < shown.size(); ++k)
+      for (std::size_t i = 0; i < n; ++i) masks[k * n + i] = label.data()[i] == shown[k] ? 1.0f : 0.0f;
+    m.plane(image.data(), q.prompt_image(p).data(), masks.data(), fused.data(), int64_t(shown.size()));
+    for (std::size_t k = 0; k < shown.size(); ++k)
+      for (std::size_t i = 0; i < n; ++i) share[shown[k] * n + i] += fused[k * n + i];
   }
   label_image out = q.prompt_label(0);
-  for (int64_t i = 0; i < hw; ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     std::size_t best = 0;
     for (std::size_t c = 1; c < classes; ++c)
-      if (share[c * std::size_t(hw) + std::size_t(i)] > share[best * std::size_t(hw) + std::size_t(i)]) best = c;
+      if (share[c * n + i] > share[best * n + i]) best = c;
     out.data()[i] = static_cast<std::uint8_t>(best);
   }
   return out;

@@ -38,6 +38,10 @@ struct fusion_map {
   int radius, patch;
   float inv_h2;
 
+  static fusion_map of(int64_t height, int64_t width, const fusion_options& o) {
+    return {height, width, o.radius, o.patch, 1.0f / (o.h * o.h)};
+  }
+
   MVG_HD static int64_t clamp(int64_t v, int64_t hi) { return v < 0 ? 0 : (v > hi ? hi : v); }
 
   template <class T>
@@ -72,10 +76,12 @@ struct fusion_map {
     return T(sum_v / sum_w);
   }
 
-  // One [H, W] plane on the CPU: the same values as value() for each of its pixels. The planes are first
+  // `planes` [H, W] value planes fused by one query/guide pair on the CPU: for each, the same values as
+  // value() per pixel. The scores and weights depend on the images only, so they are computed once for all
+  // value planes (the label-fusion baseline fuses every class of a prompt at once). The planes are first
   // copied edge-padded (the clamps done once), so every inner loop runs over contiguous floats.
   template <class T>
-  void plane(const T* q, const T* g, const T* v, T* out) const {
+  void plane(const T* q, const T* g, const T* v, T* out, int64_t planes = 1) const {
     const int64_t hw = height * width, p = patch, r = radius, side = 2 * p + 1;
     const int64_t offsets = (2 * r + 1) * (2 * r + 1);
     const auto padded = [&](const T* im, int64_t by) {
@@ -86,11 +92,11 @@ struct fusion_map {
           o[std::size_t(u * pw + c)] = float(im[clamp(u - by, height - 1) * width + clamp(c - by, width - 1)]);
       return o;
     };
-    const auto qp = padded(q, p), gp = padded(g, p + r), vp = padded(v, r);
+    const auto qp = padded(q, p), gp = padded(g, p + r);
     const int64_t qw = width + 2 * p, gw = width + 2 * (p + r), vw = width + 2 * r, eh = height + 2 * p;
     const float scale = inv_h2 / float(side * side);
-    std::vector<float> diff(std::size_t(eh * qw)), rows(std::size_t(eh * width));
-    std::vector<float> score(std::size_t(offsets * hw)), value(std::size_t(offsets * hw));
+    const auto n = static_cast<std::size_t>(hw);
+    std::vector<float> diff(std::size_t(eh * qw)), rows(std::size_t(eh * width)), weight(std::size_t(offsets) * n);
     int64_t k = 0;
     for (int64_t dy = -r; dy <= r; ++dy)
       for (int64_t dx = -r; dx <= r; ++dx, ++k) {
@@ -104,26 +110,39 @@ struct fusion_map {
         for (int64_t u = 0; u < eh; ++u)  // box sums along rows, then along columns
           for (int64_t j = 0; j < side; ++j)
             for (int64_t x = 0; x < width; ++x) rows[std::size_t(u * width + x)] += diff[std::size_t(u * qw + x + j)];
-        float* sc = score.data() + k * hw;
-        float* va = value.data() + k * hw;
+        float* sc = weight.data() + k * hw;  // the scores first; weights below
         std::fill(sc, sc + hw, 0.0f);
         for (int64_t y = 0; y < height; ++y) {
           for (int64_t j = 0; j < side; ++j)
             for (int64_t x = 0; x < width; ++x) sc[y * width + x] += rows[std::size_t((y + j) * width + x)];
           for (int64_t x = 0; x < width; ++x) sc[y * width + x] *= -scale;
-          std::copy_n(vp.data() + (y + dy + r) * vw + dx + r, width, va + y * width);
         }
       }
-    const auto n = static_cast<std::size_t>(hw);
-    std::vector<float> best(score.begin(), score.begin() + hw), sum_w(n, 0.0f), sum_v(n, 0.0f);
+    std::vector<float> best(weight.begin(), weight.begin() + hw), sum_w(n, 0.0f);
     for (k = 1; k < offsets; ++k)
-      for (std::size_t i = 0; i < n; ++i) best[i] = std::max(best[i], score[std::size_t(k) * n + i]);
+      for (std::size_t i = 0; i < n; ++i) best[i] = std::max(best[i], weight[std::size_t(k) * n + i]);
     for (k = 0; k < offsets; ++k)
-      for (int64_t i = 0; i < hw; ++i) {
-        const float w = exp_nonpositive(score[std::size_t(k * hw + i)] - best[std::size_t(i)]);
-        sum_w[std::size_t(i)] += w, sum_v[std::size_t(i)] += w * value[std::size_t(k * hw + i)];
+      for (std::size_t i = 0; i < n; ++i) {
+        float& w = weight[std::size_t(k) * n + i];
+        w = exp_nonpositive(w - best[i]);
+        sum_w[i] += w;
       }
-    for (int64_t i = 0; i < hw; ++i) out[i] = T(sum_v[std::size_t(i)] / sum_w[std::size_t(i)]);
+    std::vector<float> sum_v(n);
+    for (int64_t plane_index = 0; plane_index < planes; ++plane_index) {
+      const auto vp = padded(v + plane_index * hw, r);
+      std::fill(sum_v.begin(), sum_v.end(), 0.0f);
+      k = 0;
+      for (int64_t dy = -r; dy <= r; ++dy)
+        for (int64_t dx = -r; dx <= r; ++dx, ++k)
+          for (int64_t y = 0; y < height; ++y) {
+            const float* vr = vp.data() + (y + dy + r) * vw + dx + r;
+            const float* wr = weight.data() + k * hw + y * width;
+            float* sv = sum_v.data() + y * width;
+            for (int64_t x = 0; x < width; ++x) sv[x] += wr[x] * vr[x];
+          }
+      T* o = out + plane_index * hw;
+      for (std::size_t i = 0; i < n; ++i) o[i] = T(sum_v[i] / sum_w[i]);
+    }
   }
 };
 }  // namespace detail
@@ -137,7 +156,7 @@ tensor<T, B> label_fusion(const tensor<T, B>& query, const tensor<T, B>& guide, 
   MVG_CHECK(s[s.rank() - 2] > 0 && s[s.rank() - 1] > 0, "label_fusion: images of shape ", s.str(), " have no pixels");
   MVG_CHECK(o.radius >= 0 && o.patch >= 0 && o.h > 0.0f, "label_fusion: radius ", o.radius, " and patch ", o.patch,
             " must be ≥ 0 and h ", o.h, " > 0");
-  const detail::fusion_map m{s[s.rank() - 2], s[s.rank() - 1], o.radius, o.patch, 1.0f / (o.h * o.h)};
+  const auto m = detail::fusion_map::of(s[s.rank() - 2], s[s.rank() - 1], o);
   tensor<T, B> out(s);
   if constexpr (massively_parallel<B>()) {
     B::parallel_for(
