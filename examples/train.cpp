@@ -50,7 +50,7 @@ static void train(const example::train_options& o, const std::string& preset) {
   model_t net(static_cast<uint64_t>(o.seed), o.init == "mae" ? init_scheme::mae : init_scheme::timm,
               nn::position_heads_options{int(o.position_heads)},
               nn::decoder_options{.pixel_skip = o.pixel_skip, .copy_gate = o.copy_gate, .refine = o.refine,
-                                          .label_fusion = o.label_fusion});
+                                  .label_fusion = o.label_fusion, .fusion_holes = o.fusion_holes});
   optimizer_t opt(net.parameters());
   (void)optim::lr_ranges::of(net.parameters(), lr_scales);  // a pattern no parameter name contains fails here
   rng g(static_cast<uint64_t>(o.seed) * 0x9E3779B97F4A7C15ull + 1);

@@ -42,6 +42,7 @@ struct train_options {
   bool copy_gate = false;     // the decoder may copy the prompt label per pixel (mvg/nn/conv_decoder.hpp)
   bool refine = false;        // a second full-resolution stage in the decoder (mvg/nn/conv_decoder.hpp)
   bool label_fusion = false;  // the decoder also sees the prompt label moved by patch matching (ops/label_fusion.hpp)
+  bool fusion_holes = false;  // and a second fused channel that skips the query's zero pixels (holes)
   std::string coloring = "random";  // segmentation label coloring (mvg/objectives/coloring.hpp, paper §3.2)
   std::string precision = "fp32";  // of the matrix products (mvg/backend/precision.hpp)
   bool pretrain = false;      // masked image modeling on the training images, no labels
@@ -67,7 +68,7 @@ struct train_options {
             {"position_heads", std::to_string(position_heads)}, {"coloring", coloring},
             {"pixel_skip", pixel_skip ? "1" : "0"}, {"copy_gate", copy_gate ? "1" : "0"},
             {"refine", refine ? "1" : "0"}, {"label_fusion", label_fusion ? "1" : "0"},
-            {"dataset_axis", std::to_string(dataset_axis)},
+            {"fusion_holes", fusion_holes ? "1" : "0"}, {"dataset_axis", std::to_string(dataset_axis)},
             {"background_weight", std::to_string(background_weight)},
             {"synthetic_regions", std::to_string(synthetic_regions)},
             {"seg_prompt_distance", std::to_string(seg_prompt_distance)},
@@ -110,6 +111,8 @@ struct train_options {
     MVG_CHECK(!o.copy_gate || o.pixel_skip, "--copy-gate copies a pixel the pixel skip reads: pass --pixel-skip too");
     MVG_CHECK(!o.label_fusion || o.pixel_skip, "--label-fusion moves the prompt label the pixel skip reads: pass "
               "--pixel-skip too");
+    MVG_CHECK(!o.fusion_holes || o.label_fusion, "--fusion-holes is a second label-fusion channel: pass "
+              "--label-fusion too");
     MVG_CHECK(o.dataset_axis >= 0 && o.dataset_axis <= 2, "--dataset-axis ", o.dataset_axis, " must be 0, 1 or 2");
     MVG_CHECK(o.steps > 0 && o.batch > 0 && o.prompts > 0 && o.checkpoint_every > 0, "--steps, --batch, --prompts and "
               "--checkpoint-every must be positive");
@@ -195,6 +198,9 @@ struct train_options {
     app.add_flag("--label-fusion", o.label_fusion, "with --pixel-skip: the decoder also sees the prompt label carried "
                    "onto the query by patch-based label fusion (matching the query image's patches to the prompt "
                    "image's; not in the paper; docs/design.md)");
+    app.add_flag("--fusion-holes", o.fusion_holes, "with --label-fusion: a second fused channel in which the query's "
+                   "pixels that are exactly 0 (inpainting holes) do not count in the patch distance (not in the "
+                   "paper; docs/design.md)");
     app.add_option("--self-prompts", o.self_prompts, "share of segmentation samples whose prompt pairs are the query "
                      "itself (the exact copy task: a lesson in reading where the prompt's label lies)")
         ->capture_default_str();
@@ -222,7 +228,7 @@ inline std::map<std::string, std::string> defaults_of_older_states() {
           {"seg_first_weight", std::to_string(1.0)}, {"datasets", ""}, {"dataset_axis", "2"},
           {"self_prompts", std::to_string(0.0)}, {"start_from", ""}, {"support_of", ""}, {"freeze", ""},
           {"lr_scale", ""}, {"position_heads", "0"}, {"coloring", "random"}, {"pixel_skip", "0"},
-          {"copy_gate", "0"}, {"refine", "0"}, {"label_fusion", "0"},
+          {"copy_gate", "0"}, {"refine", "0"}, {"label_fusion", "0"}, {"fusion_holes", "0"},
           {"background_weight", std::to_string(0.1)}, {"synthetic_regions", std::to_string(0.0)},
           {"seg_prompt_distance", "0"}, {"late_prompt_distance", "0"}, {"late_from", std::to_string(0.5)}};
 }

@@ -227,7 +227,8 @@ TEST_CASE("mvg_train --pixel-skip trains the decoder's skip, and mvg_eval builds
   CHECK(fs::exists(s / "ev" / "results.csv"));
 }
 
-TEST_CASE("mvg_train --copy-gate, --refine and --label-fusion need --pixel-skip, train their weights, and "
+TEST_CASE("mvg_train --copy-gate, --refine and --label-fusion need --pixel-skip (--fusion-holes --label-fusion), "
+          "train their weights, and "
           "mvg_eval builds the decoder with them",
           "[examples][train][copy-gate][refine][label-fusion]") {
   mvg_test::scratch s("train_gate");
@@ -237,19 +238,25 @@ TEST_CASE("mvg_train --copy-gate, --refine and --label-fusion need --pixel-skip,
     CHECK_THAT(alone.err, Catch::Contains(flag) && Catch::Contains("--pixel-skip"));
     CHECK_FALSE(fs::exists(s / "alone" / "model.safetensors"));
   }
+  const auto holes_alone = run(s.dir, MVG_TRAIN_EXE, "--out alone " + args + " --until 1 --pixel-skip --fusion-holes");
+  CHECK(holes_alone.code != 0);
+  CHECK_THAT(holes_alone.err, Catch::Contains("--fusion-holes") && Catch::Contains("--label-fusion"));
+  CHECK_FALSE(fs::exists(s / "alone" / "model.safetensors"));
 
-  const auto r = run(s.dir, MVG_TRAIN_EXE, "--out gate " + args + " --until 1 --pixel-skip --copy-gate --refine --label-fusion");
+  const auto r = run(s.dir, MVG_TRAIN_EXE, "--out gate " + args + " --until 1 --pixel-skip --copy-gate --refine --label-fusion --fusion-holes");
   INFO(r.err);
   REQUIRE(r.code == 0);
   const auto ckpt = (s / "gate" / "model.safetensors").string();
   const auto dec = mvg::io::decoder_options_of(ckpt);
-  REQUIRE((dec.pixel_skip && dec.copy_gate && dec.refine && dec.label_fusion));
+  REQUIRE((dec.pixel_skip && dec.copy_gate && dec.refine && dec.label_fusion && dec.fusion_holes));
   example::model_t trained(0, mvg::init_scheme::timm, {}, dec);
   const auto md = mvg::io::load_checkpoint(ckpt, trained);
   CHECK(md.at("mvg.train.copy_gate") == "1");
   CHECK(md.at("mvg.train.refine") == "1");
   CHECK(md.at("mvg.train.label_fusion") == "1");
-  for (const char* name : {"decoder.gate.weight", "decoder.refine_out.weight", "decoder.fusion.weight"}) {  // all start at zero
+  CHECK(md.at("mvg.train.fusion_holes") == "1");
+  for (const char* name : {"decoder.gate.weight", "decoder.refine_out.weight", "decoder.fusion.weight",
+                           "decoder.fusion_holes.weight"}) {  // all start at zero
     INFO(name);
     const auto w = trained.parameters()[name].value().to_host();
     CHECK(*std::max_element(w.begin(), w.end(), [](float a, float b) { return std::abs(a) < std::abs(b); }) != 0.f);

@@ -1,5 +1,5 @@
 // The decoder's optional stages beyond the pixel skip (mvg/nn/conv_decoder.hpp), the copy gate, the
-// refinement and the label fusion: against PyTorch (tests/reference/make_decoder_options_reference.py),
+// refinement and the label fusion (with its fusion holes): against PyTorch (tests/reference/make_decoder_options_reference.py),
 // their start, what the gate copies and from where, and their checkpoints.
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -17,7 +17,8 @@ constexpr config ref_cfg = test::reference_model_cfg;
 using model_t = model<ref_cfg, test_backend>;
 using ftensor = tensor<float, test_backend>;
 constexpr nn::decoder_options with_skip{.pixel_skip = true}, with_gate{.pixel_skip = true, .copy_gate = true},
-    with_refine{.pixel_skip = true, .refine = true}, with_fusion{.pixel_skip = true, .label_fusion = true};
+    with_refine{.pixel_skip = true, .refine = true}, with_fusion{.pixel_skip = true, .label_fusion = true},
+    with_holes{.pixel_skip = true, .label_fusion = true, .fusion_holes = true};
 
 ftensor uniform(shape s, uint64_t seed) { return test::uniform_tensor<float, test_backend>(s, seed); }
 
@@ -82,6 +83,19 @@ TEST_CASE("label fusion: the model matches PyTorch in both attention modes", "[r
   test::check_model_against_reference(fusion, "model_label_fusion.safetensors");
 }
 
+TEST_CASE("fusion holes: the model matches PyTorch in both attention modes, on pixels with a hole of zeros",
+          "[reference][model][label-fusion]") {
+  model_t holes(0, init_scheme::timm, {}, with_holes);
+  test::check_model_against_reference(holes, "model_fusion_holes.safetensors");
+}
+
+TEST_CASE("fusion holes: at step 0 the model is the label-fusion model, and a trained weight reads the prompt "
+          "pair but never a masked query label",
+          "[model][label-fusion]") {
+  model_t fusion(7, init_scheme::timm, {}, with_fusion), holes(7, init_scheme::timm, {}, with_holes);
+  check_zero_start(fusion, holes, 1, "decoder.fusion_holes.weight");
+}
+
 TEST_CASE("label fusion: at step 0 the model is the skip model, and a trained fusion weight reads the prompt "
           "pair but never a masked query label",
           "[model][label-fusion]") {
@@ -138,12 +152,14 @@ TEST_CASE("refinement: at step 0 the model is the skip model, output for output,
   check_zero_start(skip, refine, 5, "decoder.refine_out.weight");
 }
 
-TEST_CASE("copy gate, refinement and label fusion: they need the pixel skip, checkpoints say they have them, "
+TEST_CASE("copy gate, refinement, label fusion and fusion holes: they need the pixel skip (fusion holes label fusion), checkpoints say they have them, "
           "and a model without them refuses one",
           "[io][copy-gate][refine][label-fusion]") {
   REQUIRE_THROWS_WITH(model_t(1, init_scheme::timm, {}, {.copy_gate = true}), Catch::Contains("pixel_skip"));
   REQUIRE_THROWS_WITH(model_t(1, init_scheme::timm, {}, {.refine = true}), Catch::Contains("pixel_skip"));
   REQUIRE_THROWS_WITH(model_t(1, init_scheme::timm, {}, {.label_fusion = true}), Catch::Contains("pixel_skip"));
+  REQUIRE_THROWS_WITH(model_t(1, init_scheme::timm, {}, {.pixel_skip = true, .fusion_holes = true}),
+                      Catch::Contains("label_fusion"));
   const auto dir = std::filesystem::temp_directory_path() / ("mvg_copy_gate_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string with = (dir / "gate.safetensors").string(), without = (dir / "skip.safetensors").string();
@@ -180,5 +196,15 @@ TEST_CASE("copy gate, refinement and label fusion: they need the pixel skip, che
   REQUIRE_THROWS_WITH(io::load_checkpoint(fused, other),
                       Catch::Contains("decoder.fusion.weight") && Catch::Contains("label fusion") &&
                           Catch::Contains("--label-fusion"));
+
+  const std::string holed = (dir / "holes.safetensors").string();
+  io::save_checkpoint(holed, model_t(1, init_scheme::timm, {}, with_holes));
+  CHECK(io::decoder_options_of(holed).fusion_holes);
+  CHECK(io::decoder_options_of(holed).label_fusion);
+  CHECK_FALSE(io::decoder_options_of(fused).fusion_holes);
+  model_t other_fusion(2, init_scheme::timm, {}, with_fusion);
+  REQUIRE_THROWS_WITH(io::load_checkpoint(holed, other_fusion),
+                      Catch::Contains("decoder.fusion_holes.weight") && Catch::Contains("fusion holes") &&
+                          Catch::Contains("--fusion-holes"));
   std::filesystem::remove_all(dir);
 }

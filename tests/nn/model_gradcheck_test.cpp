@@ -28,12 +28,12 @@ dtensor uniform(shape s, uint64_t seed) {
 TEST_CASE("whole-model gradient matches finite differences", "[grad][model]") {
   using opts = nn::decoder_options;
   constexpr opts plain{}, skip{.pixel_skip = true}, all{.pixel_skip = true, .copy_gate = true, .refine = true,
-                                                                .label_fusion = true};
+                                                                .label_fusion = true, .fusion_holes = true};
   for (auto [kind, dec] : {std::pair{attention_kind::full, plain}, std::pair{attention_kind::block_causal, plain},
                            std::pair{attention_kind::full, skip}, std::pair{attention_kind::block_causal, skip},
                            std::pair{attention_kind::full, all}, std::pair{attention_kind::block_causal, all}}) {
     INFO("attention " << (kind == attention_kind::full ? "full" : "block-causal")
-                      << (dec.copy_gate    ? ", pixel skip, copy gate, refinement, label fusion"
+                      << (dec.copy_gate    ? ", pixel skip, copy gate, refinement, label fusion, fusion holes"
                           : dec.pixel_skip ? ", pixel skip"
                                            : ""));
     model_t m(3, init_scheme::timm, {}, dec);

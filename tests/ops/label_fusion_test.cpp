@@ -37,14 +37,14 @@ std::vector<double> fused_by_formula(const std::vector<float>& q, const std::vec
         std::vector<double> score, value;
         for (int dy = -o.radius; dy <= o.radius; ++dy)
           for (int dx = -o.radius; dx <= o.radius; ++dx) {
-            double d = 0;
+            double d = 0, counted = 0;
             for (int py = -o.patch; py <= o.patch; ++py)
               for (int px = -o.patch; px <= o.patch; ++px) {
+                if (o.zero_is_missing && at(q, b, y + py, x + px) == 0.0) continue;
                 const double a = at(q, b, y + py, x + px) - at(g, b, y + dy + py, x + dx + px);
-                d += a * a;
+                d += a * a, counted += 1;
               }
-            d /= double((2 * o.patch + 1) * (2 * o.patch + 1));
-            score.push_back(-d / (double(o.h) * double(o.h)));
+            score.push_back(counted > 0 ? -d / counted / (double(o.h) * double(o.h)) : 0.0);
             value.push_back(at(v, b, y + dy, x + dx));
           }
         const double top = *std::max_element(score.begin(), score.end());
@@ -65,10 +65,14 @@ double worst_gap(const std::vector<float>& got, const std::vector<double>& want)
 
 TEST_CASE("label fusion: every pixel is the formula's weighted mean of the window's labels", "[ops][label-fusion]") {
   const int64_t n = 2, h = 9, w = 11;  // small and not square, so edges and both axes count
-  const auto q = noise(n * h * w, 1), g = noise(n * h * w, 2), v = noise(n * h * w, 3);
+  auto q = noise(n * h * w, 1);
+  const auto g = noise(n * h * w, 2), v = noise(n * h * w, 3);
+  for (std::size_t i = 0; i < q.size(); i += 3) q[i] = 0.f;  // missing pixels, for zero_is_missing
+  for (int64_t y = 2; y < 7; ++y)  // and a hole wider than a 3×3 patch, where no pixel of a patch counts
+    for (int64_t x = 3; x < 9; ++x) q[std::size_t(y * w + x)] = 0.f;
   using fo = ops::fusion_options;
-  for (const fo o : {fo{}, fo{1, 1, 0.3f}, fo{2, 0, 0.1f}}) {
-    INFO("radius " << o.radius << ", patch " << o.patch << ", h " << o.h);
+  for (const fo o : {fo{}, fo{1, 1, 0.3f}, fo{2, 0, 0.1f}, fo{3, 2, 0.05f, true}, fo{1, 1, 0.3f, true}}) {
+    INFO("radius " << o.radius << ", patch " << o.patch << ", h " << o.h << ", zero is missing " << o.zero_is_missing);
     const auto got = ops::label_fusion(ftensor::from_host({n, h, w}, q), ftensor::from_host({n, h, w}, g),
                                        ftensor::from_host({n, h, w}, v), o)
                          .to_host();
@@ -137,4 +141,37 @@ TEST_CASE("label fusion: a guide far from the query still gives finite labels wi
   REQUIRE_THROWS_WITH(ops::label_fusion(ftensor::from_host({2, 0}, {}), ftensor::from_host({2, 0}, {}),
                                         ftensor::from_host({2, 0}, {})),
                       Catch::Contains("no pixels"));
+}
+
+TEST_CASE("label fusion: with zero_is_missing a hole in the query takes the window's mean of the prompt's values "
+          "where no pixel of its patch counts, and a query without zeros fuses as without it",
+          "[ops][label-fusion]") {
+  const int64_t h = 20, w = 20;
+  auto q = noise(h * w, 11);
+  const auto g = noise(h * w, 12), v = noise(h * w, 13);
+  const auto fuse = [&](const std::vector<float>& query, bool missing) {
+    ops::fusion_options o;
+    o.zero_is_missing = missing;
+    return ops::label_fusion(ftensor::from_host({h, w}, query), ftensor::from_host({h, w}, g),
+                             ftensor::from_host({h, w}, v), o)
+        .to_host();
+  };
+  const auto none_missing = fuse(q, false);  // noise() draws no exact zeros: the same up to float rounding
+  CHECK(worst_gap(fuse(q, true), std::vector<double>(none_missing.begin(), none_missing.end())) < 1e-6);
+  for (int64_t y = 4; y < 16; ++y)
+    for (int64_t x = 4; x < 16; ++x) q[std::size_t(y * w + x)] = 0.f;  // a 12×12 hole
+  const auto holes = fuse(q, true), plain = fuse(q, false);
+  const ops::fusion_options o;
+  double worst = 0, moved = 0;
+  for (int64_t y = 4 + o.patch; y < 16 - o.patch; ++y)  // patches wholly inside the hole
+    for (int64_t x = 4 + o.patch; x < 16 - o.patch; ++x) {
+      double mean = 0;
+      for (int64_t dy = -o.radius; dy <= o.radius; ++dy)
+        for (int64_t dx = -o.radius; dx <= o.radius; ++dx) mean += v[std::size_t((y + dy) * w + x + dx)];
+      mean /= double((2 * o.radius + 1) * (2 * o.radius + 1));
+      worst = std::max(worst, std::abs(holes[std::size_t(y * w + x)] - mean));
+      moved = std::max(moved, std::abs(plain[std::size_t(y * w + x)] - mean));
+    }
+  CHECK(worst < 1e-5);
+  CHECK(moved > 0.05);  // counted as pixels of value 0, the hole's patches pick the prompt's darkest matches
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Generate tests/reference/model_copy_gate.safetensors, model_refine.safetensors and
-model_label_fusion.safetensors: the MVG model with the decoder's pixel skip and, in turn, its copy gate, its
-refinement stage and its label fusion (include/mvg/nn/conv_decoder.hpp), in PyTorch.
+"""Generate tests/reference/model_copy_gate.safetensors, model_refine.safetensors,
+model_label_fusion.safetensors and model_fusion_holes.safetensors: the MVG model with the decoder's pixel skip
+and, in turn, its copy gate, its refinement stage, its label fusion and label fusion with fusion holes
+(include/mvg/nn/conv_decoder.hpp), in PyTorch.
 
 Run with Debian's interpreter (it has torch):  /usr/bin/python3 tests/reference/make_decoder_options_reference.py
 
@@ -14,8 +15,12 @@ The model is make_pixel_skip_reference.py's, with decoder.conv2's output v chang
   label fusion: decoder.conv1's output also gets fusion(f), fusion a Conv2d(1, C, 3, padding 1, bias False),
           f = label_fusion(s[:, 0], s[:, 2], s[:, 1]) (include/mvg/ops/label_fusion.hpp), written here with
           replicate padding, average pooling and a softmax over the search window's offsets.
+  fusion holes: label fusion, plus fusion_holes(f0), fusion_holes a Conv2d(1, C, 3, padding 1, bias False),
+          f0 = label_fusion(..., zero_is_missing=True): the query's pixels that are exactly 0 do not count in
+          the patch distance (a patch with none scores 0 at every offset). Its inputs have a box of pixels
+          set to 0 in every slot, so that the two channels differ.
 Init as make_model_reference.init_weights, the gate's weights then times 25 and the refinement's times 5,
-and the fusion's times 25, so that they move the output (the library starts the gate, refine_out and the
+and the fusion's (both channels) times 25, so that they move the output (the library starts the gate, refine_out and the
 fusion at zero). Inputs and losses are
 make_pixel_skip_reference.py's.
 
@@ -36,9 +41,10 @@ import make_pixel_skip_reference as skip_ref  # noqa: E402
 REFINE = 16
 
 
-def label_fusion(q, g, v, radius=3, patch=2, h=0.05):
+def label_fusion(q, g, v, radius=3, patch=2, h=0.05, zero_is_missing=False):
     """[N, H, W] each -> [N, H, W]: per pixel, the softmax over offsets d in the (2 radius + 1)^2 window of
-    -mean((q patch - g patch at +d)^2) / h^2 weighs v at +d; coordinates clamp (replicate padding)."""
+    -mean((q patch - g patch at +d)^2) / h^2 weighs v at +d; coordinates clamp (replicate padding). With
+    zero_is_missing the mean is over the patch's pixels where q is not 0 (score 0 where there are none)."""
     N, H, W = q.shape
     R, P = radius, patch
     qp = F.pad(q[:, None], (P, P, P, P), mode="replicate")
@@ -48,10 +54,24 @@ def label_fusion(q, g, v, radius=3, patch=2, h=0.05):
     for dy in range(-R, R + 1):
         for dx in range(-R, R + 1):
             gs = gp[:, :, R + dy:R + dy + H + 2 * P, R + dx:R + dx + W + 2 * P]
-            scores.append(-F.avg_pool2d((qp - gs) ** 2, 2 * P + 1, stride=1) / h ** 2)
+            if zero_is_missing:
+                keep = (qp != 0).to(q.dtype)
+                total = F.avg_pool2d(keep * (qp - gs) ** 2, 2 * P + 1, stride=1)
+                counted = F.avg_pool2d(keep, 2 * P + 1, stride=1)
+                mean = torch.where(counted > 0, total / counted.clamp_min(1e-12), torch.zeros_like(total))
+            else:
+                mean = F.avg_pool2d((qp - gs) ** 2, 2 * P + 1, stride=1)
+            scores.append(-mean / h ** 2)
             values.append(vp[:, :, R + dy:R + dy + H, R + dx:R + dx + W])
     w = torch.softmax(torch.cat(scores, 1), 1)
     return (w * torch.cat(values, 1)).sum(1)
+
+
+def punch_boxes(pixels):
+    """A box of pixels set to exactly 0 in every slot (an inpainting hole), bigger than a fusion patch."""
+    out = pixels.clone()
+    out[:, :, 4:11, 5:12] = 0.0
+    return out
 
 
 class Conv2WithOptions(nn.Conv2d):
@@ -68,7 +88,7 @@ class Conv2WithOptions(nn.Conv2d):
         return v
 
 
-def build(gate, refine, fusion=False):
+def build(gate, refine, fusion=False, holes=False):
     m = skip_ref.build()
     C = base.CONFIG["decoder_channels"]
     old = m.decoder.conv2
@@ -83,11 +103,14 @@ def build(gate, refine, fusion=False):
         m.decoder.gate = nn.Conv2d(C, 1, 1)
     if fusion:
         m.decoder.fusion = nn.Conv2d(1, C, 3, padding=1, bias=False)
+    if holes:
+        m.decoder.fusion_holes = nn.Conv2d(1, C, 3, padding=1, bias=False)
     base.init_weights(m)
     with torch.no_grad():  # trunc-normal 0.02 would leave both nearly inert: make them matter to the output
         for n, p in m.named_parameters():
             part = n.split(".")[1] if n.startswith("decoder.") else ""
-            p.mul_({"gate": 25, "refine": 5, "refine_skip": 5, "refine_out": 5, "fusion": 25}.get(part, 1))
+            p.mul_({"gate": 25, "refine": 5, "refine_skip": 5, "refine_out": 5, "fusion": 25,
+                     "fusion_holes": 25}.get(part, 1))
     return m
 
 
@@ -95,7 +118,12 @@ def run(m, pixels, roles, token_mask, keep, causal):
     src = skip_ref.skip_input(pixels, causal)
     if hasattr(m.decoder, "fusion"):
         fused = label_fusion(src[:, 0], src[:, 2], src[:, 1])[:, None]
-        m.decoder.conv1.add_skip = lambda: m.decoder.skip(src) + m.decoder.fusion(fused)
+        if hasattr(m.decoder, "fusion_holes"):
+            holes = label_fusion(src[:, 0], src[:, 2], src[:, 1], zero_is_missing=True)[:, None]
+            m.decoder.conv1.add_skip = lambda: (m.decoder.skip(src) + m.decoder.fusion(fused) +
+                                                m.decoder.fusion_holes(holes))
+        else:
+            m.decoder.conv1.add_skip = lambda: m.decoder.skip(src) + m.decoder.fusion(fused)
     else:
         m.decoder.conv1.add_skip = lambda: m.decoder.skip(src)
     m.decoder.conv2.skip_input = src
@@ -106,3 +134,5 @@ if __name__ == "__main__":
     skip_ref.write("model_copy_gate.safetensors", lambda: build(gate=True, refine=False), run)
     skip_ref.write("model_refine.safetensors", lambda: build(gate=False, refine=True), run)
     skip_ref.write("model_label_fusion.safetensors", lambda: build(gate=False, refine=False, fusion=True), run)
+    skip_ref.write("model_fusion_holes.safetensors", lambda: build(gate=False, refine=False, fusion=True, holes=True),
+                   run, punch=punch_boxes)

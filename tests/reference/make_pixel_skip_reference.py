@@ -61,16 +61,18 @@ def run(m, pixels, roles, token_mask, keep, causal):
     return m(pixels, roles, token_mask=token_mask, keep=keep)
 
 
-def write(name, build_fn, run_fn):
+def write(name, build_fn, run_fn, punch=None):
     """Writes tests/reference/<name> for the model build_fn() makes, run_fn(m, pixels, roles, token_mask, keep,
-    causal) runs: its initial parameters, this script's inputs, and both modes' predictions, losses and
-    gradients (make_decoder_options_reference.py writes its files through this too)."""
+    causal) runs: its initial parameters, this script's inputs (punch(pixels) where given), and both modes'
+    predictions, losses and gradients (make_decoder_options_reference.py writes its files through this too)."""
     model32 = build_fn()
     names = [n for n, _ in model32.named_parameters()]
     g = torch.Generator().manual_seed(1234)
     B, S, HW = 2, 4, base.CONFIG["image_size"]
     G = (HW // base.CONFIG["patch"]) ** 2
     pixels = torch.rand(B, S, HW, HW, generator=g, dtype=torch.float32)
+    if punch is not None:  # e.g. inpainting holes: pixels set to exactly 0
+        pixels = punch(pixels)
     token_mask = torch.zeros(B, S * G, dtype=torch.float32)
     token_mask[0, 3 * G:4 * G] = 1.0
     token_mask[1, 3 * G + torch.randperm(G, generator=g)[:8]] = 1.0

@@ -74,11 +74,12 @@ struct optional_decoder_module {
   const char *tensor, *what, *flag, *field;
   bool nn::decoder_options::*option;
 };
-inline constexpr std::array<optional_decoder_module, 4> optional_decoder_modules{{
+inline constexpr std::array<optional_decoder_module, 5> optional_decoder_modules{{
     {"decoder.skip.weight", "pixel skip", "--pixel-skip", ".pixel_skip", &nn::decoder_options::pixel_skip},
     {"decoder.gate.weight", "copy gate", "--copy-gate", ".copy_gate", &nn::decoder_options::copy_gate},
     {"decoder.refine.weight", "refinement", "--refine", ".refine", &nn::decoder_options::refine},
     {"decoder.fusion.weight", "label fusion", "--label-fusion", ".label_fusion", &nn::decoder_options::label_fusion},
+    {"decoder.fusion_holes.weight", "fusion holes", "--fusion-holes", ".fusion_holes", &nn::decoder_options::fusion_holes},
 }};
 
 // Copies the parameters whose names pass `keep` from `prefix + name` in f (F32 or F64), after

@@ -22,6 +22,11 @@
 // (ops/label_fusion.hpp) guided by the third: for the query label, the prompt label moved to where the query
 // image matches the prompt image. The fusion is class-agnostic and has no parameters, so it reads a class
 // never trained on as well as a trained one. Its weight starts at zero (step 0 = the skip's decoder).
+// Fusion holes (decoder_options::fusion_holes, needs label fusion; not in the paper): a second fused channel
+// beside the first, in which the query's pixels that are exactly 0 (inpainting holes) do not count in the
+// patch distance (ops::fusion_options::zero_is_missing): in a hole the prompt's values around the same place
+// are averaged instead of those of whatever is dark in the prompt. Both channels go through one
+// Conv3×3(2→C); the second channel's weight, decoder.fusion_holes.weight, starts at zero too.
 #pragma once
 #include "mvg/nn/config.hpp"
 #include "mvg/nn/linear.hpp"
@@ -42,6 +47,7 @@ struct decoder_options {
   bool copy_gate = false;  // needs pixel_skip
   bool refine = false;     // needs pixel_skip
   bool label_fusion = false;  // needs pixel_skip
+  bool fusion_holes = false;  // needs label_fusion
 };
 
 inline constexpr int64_t refine_channels = 16;
@@ -54,6 +60,7 @@ struct conv_decoder {
   param_ref<T, B> gate_w, gate_b;  // set only with the copy gate
   param_ref<T, B> refine_w, refine_b, refine_skip_w, refine_out_w, refine_out_b;  // set only with refine
   param_ref<T, B> fusion_w;  // set only with label fusion
+  param_ref<T, B> holes_w;  // set only with fusion holes
   int64_t patch = 0, channels = 0, image_size = 0;
 
   conv_decoder() = default;
@@ -78,6 +85,8 @@ struct conv_decoder {
               "decoder_options{.refine = true} needs .pixel_skip = true");
     MVG_CHECK(!o.label_fusion || o.pixel_skip, "conv_decoder: label fusion moves the pixel skip's prompt label: "
               "decoder_options{.label_fusion = true} needs .pixel_skip = true");
+    MVG_CHECK(!o.fusion_holes || o.label_fusion, "conv_decoder: fusion holes is a second label-fusion channel: "
+              "decoder_options{.fusion_holes = true} needs .label_fusion = true");
     if (o.refine) {
       refine_w = declare(ps, "decoder.refine.weight", shape{refine_channels, c.decoder_channels, 3, 3},
                          init_kind::decoder_conv, true);
@@ -93,12 +102,15 @@ struct conv_decoder {
     }
     if (o.label_fusion)
       fusion_w = declare(ps, "decoder.fusion.weight", shape{c.decoder_channels, 1, 3, 3}, init_kind::zeros, true);
+    if (o.fusion_holes)
+      holes_w = declare(ps, "decoder.fusion_holes.weight", shape{c.decoder_channels, 1, 3, 3}, init_kind::zeros, true);
   }
 
   bool has_pixel_skip() const { return skip_w.set != nullptr; }
   bool has_copy_gate() const { return gate_w.set != nullptr; }
   bool has_refine() const { return refine_w.set != nullptr; }
   bool has_label_fusion() const { return fusion_w.set != nullptr; }
+  bool has_fusion_holes() const { return holes_w.set != nullptr; }
 
   // feats: [Bt, S, G, 4D] → [Bt, S, H, W]; skip: [Bt·S, 3, H, W] with the pixel skip, else undefined.
   var<T, B> operator()(const var<T, B>& feats, const var<T, B>& skip = {}) const {
@@ -116,8 +128,14 @@ struct conv_decoder {
                 " pixels");
       x = ops::add(x, ops::conv2d(skip, skip_w(), static_cast<const var<T, B>*>(nullptr), {1, 1}));
     }
-    if (has_label_fusion())
-      x = ops::add(x, ops::conv2d(fused_prompt(skip), fusion_w(), static_cast<const var<T, B>*>(nullptr), {1, 1}));
+    if (has_label_fusion()) {
+      using parts = std::vector<var<T, B>>;
+      const bool holes = has_fusion_holes();
+      const auto fused = holes ? ops::concat(parts{fused_prompt(skip, false), fused_prompt(skip, true)}, 1)
+                               : fused_prompt(skip, false);
+      const auto w = holes ? ops::concat(parts{fusion_w(), holes_w()}, 1) : fusion_w();
+      x = ops::add(x, ops::conv2d(fused, w, static_cast<const var<T, B>*>(nullptr), {1, 1}));
+    }
     x = ops::gelu(ops::channel_layer_norm(x, norm_w(), norm_b(), T(1e-6)));
     auto v = ops::conv2d(x, conv2_w(), conv2_b(), {1, 0});
     if (has_refine()) {
@@ -131,10 +149,13 @@ struct conv_decoder {
 
 private:
   // The skip's source 1 (the prompt label) carried onto source 0 (the query image) by matching source 2's
-  // patches (the prompt image): [N, 1, H, W], data only (no gradient flows into pixels).
-  static var<T, B> fused_prompt(const var<T, B>& skip) {
+  // patches (the prompt image): [N, 1, H, W], data only (no gradient flows into pixels). With
+  // zero_is_missing the query's zero pixels do not count in the patch distance (fusion holes).
+  static var<T, B> fused_prompt(const var<T, B>& skip, bool zero_is_missing) {
     const auto source = [&](int64_t c) { return ops::slice(skip, 1, c, c + 1).value(); };
-    return var<T, B>(ops::label_fusion(source(0), source(2), source(1)));
+    ops::fusion_options o;
+    o.zero_is_missing = zero_is_missing;
+    return var<T, B>(ops::label_fusion(source(0), source(2), source(1), o));
   }
 
   // (1 − σ(l))·v + σ(l)·c per pixel, all [N, 1, H, W]: the two-way softmax of (0, l) weighs (v, c).

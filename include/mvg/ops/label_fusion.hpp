@@ -9,6 +9,10 @@
 // segmentation using expert priors"; Rousseau et al. 2011). With one prompt it is a soft label in the
 // prompt label's units; it is a function of the data alone (no parameters, no gradient): the model's
 // pixel skip reads it as one more input channel (nn/pixel_skip.hpp).
+// With zero_is_missing, query pixels that are exactly 0 are missing data (inpainting holes are punched to 0,
+// data/simulate/holes.hpp): d is the mean over the patch's other pixels, and a patch with none scores 0 at
+// every offset (its weights are the window's mean). Without it a hole's flat patches match whatever is dark
+// in the prompt (air, ventricles), and the hole is filled with that.
 // No pixel's weights all underflow however far its patches are: scores are taken relative to the pixel's
 // largest. Two forms of one formula: the GPU's is one thread per pixel (the online-softmax way: the running
 // largest score rescales the sums); the CPU's takes an image plane at a time, each offset's patch sums as
@@ -30,6 +34,7 @@ struct fusion_options {
   int radius = 3;    // search window half side, pixels
   int patch = 2;     // patch half side, pixels
   float h = 0.05f;   // bandwidth, in image intensity units (images in [0, 1])
+  bool zero_is_missing = false;  // query pixels exactly 0 do not count in a patch's distance
 };
 
 namespace detail {
@@ -37,9 +42,10 @@ struct fusion_map {
   int64_t height, width;
   int radius, patch;
   float inv_h2;
+  bool zero_is_missing;
 
   static fusion_map of(int64_t height, int64_t width, const fusion_options& o) {
-    return {height, width, o.radius, o.patch, 1.0f / (o.h * o.h)};
+    return {height, width, o.radius, o.patch, 1.0f / (o.h * o.h), o.zero_is_missing};
   }
 
   MVG_HD static int64_t clamp(int64_t v, int64_t hi) { return v < 0 ? 0 : (v > hi ? hi : v); }
@@ -55,16 +61,18 @@ struct fusion_map {
     bool first = true;
     for (int dy = -radius; dy <= radius; ++dy)
       for (int dx = -radius; dx <= radius; ++dx) {
-        float d = 0.0f;
+        float d = 0.0f, counted = 0.0f;
         for (int py = -patch; py <= patch; ++py) {
           const int64_t qy = clamp(y + py, height - 1), gy = clamp(y + dy + py, height - 1);
           for (int px = -patch; px <= patch; ++px) {
-            const float a = float(q[qy * width + clamp(x + px, width - 1)]) -
-                            float(g[gy * width + clamp(x + dx + px, width - 1)]);
-            d += a * a;
+            const float qv = float(q[qy * width + clamp(x + px, width - 1)]);
+            if (zero_is_missing && qv == 0.0f) continue;
+            const float a = qv - float(g[gy * width + clamp(x + dx + px, width - 1)]);
+            d += a * a, counted += 1.0f;
           }
         }
-        const float s = -d / patch_area * inv_h2;
+        const float area = zero_is_missing ? counted : patch_area;
+        const float s = area > 0.0f ? -d / area * inv_h2 : 0.0f;
         const float val = float(v[clamp(y + dy, height - 1) * width + clamp(x + dx, width - 1)]);
         if (first || s > best) {  // a new largest score: rescale what was summed so far
           const float scale = first ? 0.0f : std::exp(best - s);
@@ -97,6 +105,15 @@ struct fusion_map {
     const float scale = inv_h2 / float(side * side);
     const auto n = static_cast<std::size_t>(hw);
     std::vector<float> diff(std::size_t(eh * qw)), rows(std::size_t(eh * width)), weight(std::size_t(offsets) * n);
+    std::vector<float> counted;  // with zero_is_missing: each patch's pixels that count
+    if (zero_is_missing) {
+      counted.assign(n, 0.0f);
+      for (int64_t y = 0; y < height; ++y)
+        for (int64_t j = 0; j < side; ++j)
+          for (int64_t i = 0; i < side; ++i)
+            for (int64_t x = 0; x < width; ++x)
+              counted[std::size_t(y * width + x)] += qp[std::size_t((y + j) * qw + x + i)] != 0.0f ? 1.0f : 0.0f;
+    }
     int64_t k = 0;
     for (int64_t dy = -r; dy <= r; ++dy)
       for (int64_t dx = -r; dx <= r; ++dx, ++k) {
@@ -104,7 +121,8 @@ struct fusion_map {
           const float* qr = qp.data() + u * qw;
           const float* gr = gp.data() + (u + dy + r) * gw + dx + r;
           float* dr = diff.data() + u * qw;
-          for (int64_t c = 0; c < qw; ++c) dr[c] = (qr[c] - gr[c]) * (qr[c] - gr[c]);
+          for (int64_t c = 0; c < qw; ++c)
+            dr[c] = zero_is_missing && qr[c] == 0.0f ? 0.0f : (qr[c] - gr[c]) * (qr[c] - gr[c]);
         }
         std::fill(rows.begin(), rows.end(), 0.0f);
         for (int64_t u = 0; u < eh; ++u)  // box sums along rows, then along columns
@@ -115,7 +133,13 @@ struct fusion_map {
         for (int64_t y = 0; y < height; ++y) {
           for (int64_t j = 0; j < side; ++j)
             for (int64_t x = 0; x < width; ++x) sc[y * width + x] += rows[std::size_t((y + j) * width + x)];
-          for (int64_t x = 0; x < width; ++x) sc[y * width + x] *= -scale;
+          if (zero_is_missing)
+            for (int64_t x = 0; x < width; ++x) {
+              const float c = counted[std::size_t(y * width + x)];
+              sc[y * width + x] = c > 0.0f ? -sc[y * width + x] / c * inv_h2 : 0.0f;
+            }
+          else
+            for (int64_t x = 0; x < width; ++x) sc[y * width + x] *= -scale;
         }
       }
     std::vector<float> best(weight.begin(), weight.begin() + hw), sum_w(n, 0.0f);
