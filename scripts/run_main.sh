@@ -48,9 +48,13 @@ resume=()
 # 0.36), S2-regions 0.42 -> 0.46, U1-parcels 0.29 -> 0.40, U2 0.79 -> 0.86, S1 0.80 -> 0.86, S5 +0.12 / +0.15,
 # denoising +2.5 to +3.7 dB, synthesis +1 to +1.5 dB; inpainting -2.5 / -1.6 dB, S3-held-out 0.28 -> 0.30 (copy
 # 0.34); ~0.08 s more a step (docs/results.md, "Label fusion").
+# --fusion-holes: a second fused channel in which the query's zero pixels (inpainting holes) do not count in
+# the patch distance. Over three seeds inpainting +1.8 / +1.0 dB (back a little under the recipe before label
+# fusion), denoising +0.8 to +1.4 dB, S5-bone 0.39 -> 0.44, U1-parcels +0.02, S2 +0.01 to +0.02, U2 +0.01;
+# S5-head -0.006, S3-held-out unchanged; no step time measurable (docs/results.md, "Fusion holes").
 go ./build/examples/mvg_train --out "$run" --steps "$steps" --seed 0 --ar-share denoising=1,synthesis=1 \
   --position-heads 1 --set-weights S2-regions=2,S3=2,S2-lobes=2 --pixel-skip --background-weight 0.2 \
-  --prompt-distance 8 --label-fusion --precision bf16 "${resume[@]}"
+  --prompt-distance 8 --label-fusion --fusion-holes --precision bf16 "${resume[@]}"
 # --coloring per-class: a prompt with several classes is answered one class per pass (each at a random
 # level, as trained) and merged; single-class tasks are answered exactly as in one pass. Over three seeds
 # S2-lobes 0.07 -> 0.15, U1-hemispheres 0.56 -> 0.72, nothing lower (docs/results.md, "Coloring").
